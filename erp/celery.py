@@ -1,0 +1,40 @@
+"""The Celery app: queues per kind of work, and the beat schedule (kept in code, reviewed)."""
+
+import os
+
+from celery import Celery
+from celery.signals import worker_init
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings.local")
+
+app = Celery("erp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# Separate queues so a slow store cannot starve order processing or outbound delivery.
+QUEUES = ("default", "connectors", "outbox", "reports")
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+app.conf.task_routes = {
+    "erp.core.tasks.outbox_*": {"queue": "outbox"},
+    "connectors.*": {"queue": "connectors"},
+    "finance.tasks.report_*": {"queue": "reports"},
+}
+app.conf.beat_schedule = {
+    "outbox-sweep": {
+        "task": "erp.core.tasks.outbox_drain_task",
+        "schedule": 30.0,
+    },
+    "worker-heartbeat": {
+        "task": "erp.core.tasks.heartbeat_enqueue_task",
+        "schedule": 60.0,
+    },
+}
+app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _check_configuration(**_: object) -> None:
+    # A worker with a bad DATABASE_URL must say so once at start, not fail every task.
+    from erp.startup import exit_on_bad_configuration
+
+    exit_on_bad_configuration(check_database=True)

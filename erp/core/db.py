@@ -1,0 +1,52 @@
+"""Database helpers that hide the PostgreSQL-only parts behind one call each."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import connection
+
+# One registry of advisory-lock namespaces, so two features never share a key by accident.
+ADVISORY_LOCK_NAMESPACES = {
+    "channel_sync": 1001,
+    "outbox_topic_key": 1002,
+    "reconciliation_run": 1003,
+}
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def set_local_lock_timeout(timeout: str) -> None:
+    """Make row locks in the current transaction give up after `timeout` (e.g. "3s").
+
+    Worker paths use it so a stuck lock fails fast and the task retries, instead of
+    workers piling up behind it. SQLite serialises writers itself and has no such knob.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError(
+            "set_local_lock_timeout() only makes sense inside a transaction"
+        )
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
+
+
+def advisory_xact_lock(namespace: str, key: str | int) -> None:
+    """Serialise "one at a time per key" until the current transaction ends.
+
+    Transaction-scoped, so it is safe behind a transaction-pooling PgBouncer. On SQLite
+    the write transaction already serialises everything.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("advisory_xact_lock() must be called inside a transaction")
+    if not is_postgres():
+        return
+    ns = ADVISORY_LOCK_NAMESPACES[namespace]
+    digest = hashlib.blake2b(str(key).encode(), digest_size=4).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [ns, int.from_bytes(digest, "big", signed=True)],
+        )

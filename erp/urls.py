@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from erp.core.views import dashboard
+
+admin.site.site_header = "DTC ERP"
+admin.site.site_title = "DTC ERP"
+admin.site.index_title = "Operations"
+
+api_v1 = [
+    path("", include("erp.core.api.urls")),
+]
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,187 @@
+"""Orders from every store, their lines, the customers behind them and their history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from erp.core.models import TimeStampedModel
+from erp.core.money import currency_field, money_field
+from orders.choices import (
+    FinancialStatus,
+    FulfillmentStatus,
+    OrderEventType,
+    OrderStatus,
+)
+
+
+class Customer(TimeStampedModel):
+    """A buyer, matched across stores by normalised email or phone."""
+
+    email = models.EmailField(_("email"), blank=True)
+    email_normalized = models.CharField(
+        _("normalised email"), max_length=254, blank=True
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_normalized = models.CharField(
+        _("normalised phone"), max_length=40, blank=True
+    )
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["email_normalized"], name="customer_email_norm_idx"),
+            models.Index(fields=["phone_normalized"], name="customer_phone_norm_idx"),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or self.phone or f"#{self.pk}"
+
+
+class Order(TimeStampedModel):
+    """One store order, identified by (channel, external id), in the store's currency."""
+
+    channel = models.ForeignKey(
+        "connectors.Channel",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("store"),
+    )
+    external_id = models.CharField(_("store order id"), max_length=64)
+    number = models.CharField(_("order number"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=30, choices=OrderStatus.choices, default=OrderStatus.NEW
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("customer"),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    currency = currency_field(verbose_name=_("currency"))
+    presentment_currency = currency_field(
+        verbose_name=_("presentment currency"), blank=True
+    )
+    subtotal = money_field(verbose_name=_("subtotal"), default=0)
+    discount_total = money_field(verbose_name=_("discounts"), default=0)
+    shipping_total = money_field(verbose_name=_("shipping"), default=0)
+    tax_total = money_field(verbose_name=_("tax"), default=0)
+    total = money_field(verbose_name=_("total"), default=0)
+    financial_status = models.CharField(
+        _("payment status"),
+        max_length=30,
+        choices=FinancialStatus.choices,
+        default=FinancialStatus.UNKNOWN,
+    )
+    fulfillment_status = models.CharField(
+        _("fulfilment status"),
+        max_length=20,
+        choices=FulfillmentStatus.choices,
+        default=FulfillmentStatus.UNFULFILLED,
+    )
+    shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
+    billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
+    store_updated_at = models.DateTimeField(
+        _("updated in store at"), null=True, blank=True
+    )
+    # Bumped on every change; ops edits send it back (If-Match) so two people
+    # editing the same order cannot silently overwrite each other.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                name="order_unique_channel_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "placed_at"], name="order_status_placed_idx"
+            ),
+            models.Index(fields=["placed_at"], name="order_placed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(TimeStampedModel):
+    """One line of an order: a SKU, a quantity and what the customer paid for it."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="lines", verbose_name=_("order")
+    )
+    external_id = models.CharField(_("store line id"), max_length=64)
+    product = models.ForeignKey(
+        "inventory.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="order_lines",
+        verbose_name=_("product"),
+    )
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    title = models.CharField(_("title"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = money_field(verbose_name=_("unit price"))
+    discount_total = money_field(verbose_name=_("discount"), default=0)
+    tax_total = money_field(verbose_name=_("tax"), default=0)
+
+    class Meta:
+        ordering = ["order_id", "pk"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "external_id"],
+                name="orderline_unique_order_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku or self.title}"
+
+
+class OrderEvent(models.Model):
+    """Append-only history of an order: what happened, who did it, and the details."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="events", verbose_name=_("order")
+    )
+    type = models.CharField(_("event"), max_length=40, choices=OrderEventType.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    message = models.TextField(_("message"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["order_id", "created_at", "pk"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.type}"
