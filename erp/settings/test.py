@@ -14,7 +14,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 
 from erp.settings.base import *  # noqa: E402, F403
-from erp.settings.base import DATABASES  # noqa: E402
+from erp.settings.base import DATABASES, STATIC_ROOT  # noqa: E402
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 TEST_SERVICES = _services
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
