@@ -26,7 +26,15 @@ class ChannelAdminForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["kind", "code", "name", "currency", "shop_url", "is_active"]
+        fields = [
+            "kind",
+            "code",
+            "name",
+            "currency",
+            "shop_url",
+            "is_active",
+            "allow_split_shipments",
+        ]
 
     def clean_new_credentials(self) -> dict[str, str] | None:
         raw = self.cleaned_data.get("new_credentials", "").strip()

@@ -51,6 +51,13 @@ class Channel(TimeStampedModel):
     # shown back only masked.
     credentials = EncryptedJSONField(_("credentials"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    allow_split_shipments = models.BooleanField(
+        _("allow split shipments"),
+        default=False,
+        help_text=_(
+            "Ship one order from several warehouses when no single warehouse has every line."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
