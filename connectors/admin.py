@@ -84,6 +84,7 @@ class ChannelAdmin(admin.ModelAdmin):
             "currency",
             "shop_url",
             "is_active",
+            "allow_split_shipments",
             "stored_credentials",
         ]
         if request.user.has_perm("connectors.change_channel"):
