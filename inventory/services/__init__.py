@@ -1,0 +1,1 @@
+"""Writes of inventory, one module per purpose; import from the submodule directly."""

@@ -1,0 +1,157 @@
+"""Reactions to a change of sellable stock: store stock pushes and safety-stock alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from erp.core.outbox import outbox_enqueue
+from inventory.choices import StockAlertStatus
+from inventory.models import SafetyStockRule, StockAlert
+from inventory.planning import suggest_reorder_quantity
+from inventory.selectors import (
+    bundles_containing,
+    channels_fed_by,
+    recent_daily_sales,
+    stock_sellable_total,
+)
+
+AVAILABLE_CHANGED_TOPIC = "inventory.available_changed"
+STOCK_ALERT_OPENED_TOPIC = "inventory.stock_alert_opened"
+
+
+def available_changed_key(*, channel_id: int, product_id: int) -> str:
+    """Outbox key of one store's stock level of one SKU."""
+    return f"{channel_id}:{product_id}"
+
+
+@transaction.atomic(savepoint=False)
+def available_to_sell_enqueue(*, pairs: Collection[tuple[int, int]]) -> int:
+    """Queue one coalesced stock push per affected (store, SKU); returns how many keys.
+
+    `pairs` are (product id, warehouse id) whose sellable stock moved. Bundles made
+    of a moved product move too. Keys are written in sorted order so two
+    transactions never wait on each other's pending outbox rows in opposite order.
+    """
+    if not pairs:
+        return 0
+    fed = channels_fed_by(warehouse_ids={warehouse_id for _, warehouse_id in pairs})
+    if not fed:
+        return 0
+    keys: set[tuple[int, int]] = set()
+    for product_id, warehouse_id in pairs:
+        for channel_id in fed.get(warehouse_id, ()):
+            keys.add((channel_id, product_id))
+    in_bundles = bundles_containing(
+        component_ids={product_id for _, product_id in keys}
+    )
+    for channel_id, product_id in list(keys):
+        for bundle_id in in_bundles.get(product_id, ()):
+            keys.add((channel_id, bundle_id))
+    for channel_id, product_id in sorted(keys):
+        outbox_enqueue(
+            topic=AVAILABLE_CHANGED_TOPIC,
+            key=available_changed_key(channel_id=channel_id, product_id=product_id),
+            payload={"channel_id": channel_id, "product_id": product_id},
+            coalesce=True,
+        )
+    return len(keys)
+
+
+@transaction.atomic(savepoint=False)
+def safety_stock_evaluate(*, pairs: Collection[tuple[int, int]]) -> list[StockAlert]:
+    """Open, refresh or close the alerts of (product, warehouse) pairs with a rule.
+
+    Returns the alerts opened now. Works pair by pair in sorted order (the lock
+    order of StockAlert rows); a newly opened alert queues its e-mail to ops.
+    """
+    if not pairs:
+        return []
+    condition = Q()
+    for product_id, warehouse_id in pairs:
+        condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
+    rules = list(
+        SafetyStockRule.objects.filter(condition, is_active=True).order_by(
+            "product_id", "warehouse_id"
+        )
+    )
+    if not rules:
+        return []
+    open_alerts = {
+        (a.product_id, a.warehouse_id): a
+        for a in StockAlert.objects.filter(condition, status=StockAlertStatus.OPEN)
+    }
+    opened: list[StockAlert] = []
+    for rule in rules:
+        key = (rule.product_id, rule.warehouse_id)
+        available = stock_sellable_total(
+            product_id=rule.product_id, warehouse_id=rule.warehouse_id
+        )
+        alert = open_alerts.get(key)
+        if available >= rule.minimum_quantity:
+            if alert is not None:
+                alert.status = StockAlertStatus.CLOSED
+                alert.quantity_available = available
+                alert.closed_at = timezone.now()
+                alert.save(
+                    update_fields=[
+                        "status",
+                        "quantity_available",
+                        "closed_at",
+                        "updated_at",
+                    ]
+                )
+            continue
+        daily = recent_daily_sales(
+            product_id=rule.product_id, warehouse_id=rule.warehouse_id
+        )
+        suggested = suggest_reorder_quantity(
+            available=available,
+            minimum=rule.minimum_quantity,
+            reorder_quantity=rule.reorder_quantity,
+            daily_sales=daily,
+            lead_time_days=rule.lead_time_days,
+        )
+        if alert is None:
+            alert = StockAlert.objects.create(
+                product_id=rule.product_id,
+                warehouse_id=rule.warehouse_id,
+                quantity_available=available,
+                minimum_quantity=rule.minimum_quantity,
+                suggested_reorder_quantity=suggested,
+                recent_daily_sales=daily,
+            )
+            outbox_enqueue(
+                topic=STOCK_ALERT_OPENED_TOPIC,
+                key=str(alert.pk),
+                payload={"alert_id": alert.pk},
+            )
+            opened.append(alert)
+        else:
+            alert.quantity_available = available
+            alert.minimum_quantity = rule.minimum_quantity
+            alert.suggested_reorder_quantity = suggested
+            alert.recent_daily_sales = daily
+            alert.save(
+                update_fields=[
+                    "quantity_available",
+                    "minimum_quantity",
+                    "suggested_reorder_quantity",
+                    "recent_daily_sales",
+                    "updated_at",
+                ]
+            )
+    return opened
+
+
+@transaction.atomic(savepoint=False)
+def stock_levels_changed(*, pairs: Collection[tuple[int, int]]) -> None:
+    """Sellable stock of these (product, warehouse) pairs moved: push and re-check."""
+    if not pairs:
+        return
+    # StockAlert rows before OutboxMessage rows: the documented lock order.
+    safety_stock_evaluate(pairs=pairs)
+    available_to_sell_enqueue(pairs=pairs)
