@@ -7,6 +7,7 @@ where the store sends them).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -51,7 +52,7 @@ class CanonicalAddress:
     phone: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items()}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from erp.core.models import TimeStampedModel
 from erp.core.money import currency_field, money_field
+from orders.canonical import OrderSource, RiskLevel
 from orders.choices import (
     FinancialStatus,
     FulfillmentStatus,
     OrderEventType,
     OrderStatus,
+    ReviewAction,
+    ReviewRuleKind,
 )
 
 
@@ -30,6 +33,13 @@ class Customer(TimeStampedModel):
     )
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    is_blocked = models.BooleanField(
+        _("blocked"),
+        default=False,
+        help_text=_("Orders from blocked customers are held."),
+    )
+    blocked_reason = models.CharField(_("why blocked"), max_length=255, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -91,8 +101,34 @@ class Order(TimeStampedModel):
     )
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
     billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
+    shipping_lines = models.JSONField(_("shipping methods"), default=list, blank=True)
+    risk_level = models.CharField(
+        _("fraud risk"),
+        max_length=10,
+        choices=RiskLevel.choices,
+        default=RiskLevel.UNKNOWN,
+    )
+    source = models.CharField(
+        _("arrived by"),
+        max_length=10,
+        choices=OrderSource.choices,
+        default=OrderSource.WEBHOOK,
+    )
     note = models.TextField(_("note"), blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    # Why the order is held, and what review flagged without holding: lists of
+    # {"code", "message"} shown to ops as they are.
+    hold_reasons = models.JSONField(_("hold reasons"), default=list, blank=True)
+    review_flags = models.JSONField(_("review flags"), default=list, blank=True)
+    # Set when staff approve by hand; review then leaves the order alone until the store
+    # changes it.
+    approved_override_at = models.DateTimeField(
+        _("approved by hand at"), null=True, blank=True
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancel reason"), max_length=255, blank=True)
+    # Hash of the last canonical order applied: a replay with the same content is a no-op.
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
     store_updated_at = models.DateTimeField(
         _("updated in store at"), null=True, blank=True
@@ -116,10 +152,22 @@ class Order(TimeStampedModel):
                 fields=["status", "placed_at"], name="order_status_placed_idx"
             ),
             models.Index(fields=["placed_at"], name="order_placed_idx"),
+            models.Index(
+                fields=["customer", "placed_at"], name="order_customer_placed_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def country_code(self) -> str:
+        return (self.shipping_address or {}).get("country_code", "")
+
+    @property
+    def is_historical(self) -> bool:
+        """Imported history: counted in finance, never reserves stock or pushes back."""
+        return self.source == OrderSource.IMPORT
 
 
 class OrderLine(TimeStampedModel):
@@ -143,6 +191,10 @@ class OrderLine(TimeStampedModel):
     unit_price = money_field(verbose_name=_("unit price"))
     discount_total = money_field(verbose_name=_("discount"), default=0)
     tax_total = money_field(verbose_name=_("tax"), default=0)
+    variant_title = models.CharField(_("variant"), max_length=255, blank=True)
+    requires_shipping = models.BooleanField(_("ships"), default=True)
+    # A line the store removed in an order edit keeps its row (history, allocations).
+    is_removed = models.BooleanField(_("removed in the store"), default=False)
 
     class Meta:
         ordering = ["order_id", "pk"]
@@ -185,3 +237,42 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.type}"
+
+
+class ReviewRule(TimeStampedModel):
+    """One review (审核) rule ops configure: what it checks, and hold or flag when it fires."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("checks"), max_length=40, choices=ReviewRuleKind.choices)
+    action = models.CharField(
+        _("when it fires"),
+        max_length=10,
+        choices=ReviewAction.choices,
+        default=ReviewAction.HOLD,
+    )
+    position = models.PositiveIntegerField(_("order of evaluation"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    channels = models.ManyToManyField(
+        "connectors.Channel",
+        blank=True,
+        related_name="+",
+        verbose_name=_("only for stores"),
+        help_text=_("Leave empty to apply to every store."),
+    )
+    parameters = models.JSONField(
+        _("parameters"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'fraud_risk: {"levels": ["high"]}; order_value_above: {"limits": {"USD": "500"}}; '
+            'likely_duplicate: {"window_hours": 24}'
+        ),
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("review rule")
+        verbose_name_plural = _("review rules")
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,6 +11,8 @@ ADVISORY_LOCK_NAMESPACES = {
     "channel_sync": 1001,
     "outbox_topic_key": 1002,
     "reconciliation_run": 1003,
+    "order_upsert": 1004,
+    "customer_match": 1005,
 }
 
 

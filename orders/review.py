@@ -1,0 +1,328 @@
+"""Review (审核): the rules ops configure, evaluated in order against one order's facts.
+
+Each rule kind is a function from (rule, facts) to a human-readable finding or None.
+Facts are loaded lazily, so an order is only checked for stock when a stock rule runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+
+from django.db.models import Q
+
+from erp.core.money import quantize
+from inventory.models import Warehouse
+from inventory.planning import AllocationRequest
+from inventory.selectors import stock_available_by_warehouse
+from orders.canonical import RiskLevel
+from orders.choices import FinancialStatus, OrderStatus, ReviewAction, ReviewRuleKind
+from orders.models import Order, OrderLine, ReviewRule
+from orders.normalize import address_problems
+
+UNCAPTURED = {
+    FinancialStatus.PENDING,
+    FinancialStatus.AUTHORIZED,
+    FinancialStatus.PARTIALLY_PAID,
+    FinancialStatus.VOIDED,
+}
+
+
+@dataclass(frozen=True)
+class ReviewFinding:
+    """One rule that fired: what it says to ops, and whether it holds or only flags."""
+
+    code: str
+    message: str
+    action: str
+    rule_id: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "rule_id": self.rule_id}
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """The verdict on one order: reasons to hold it, and flags that do not hold."""
+
+    holds: tuple[ReviewFinding, ...]
+    flags: tuple[ReviewFinding, ...]
+
+    @property
+    def approved(self) -> bool:
+        return not self.holds
+
+
+class ReviewFacts:
+    """What the rules look at for one order, each fact loaded on first use."""
+
+    def __init__(self, order: Order) -> None:
+        self.order = order
+
+    @cached_property
+    def lines(self) -> list[OrderLine]:
+        return [line for line in self.order.lines.all() if not line.is_removed]
+
+    @cached_property
+    def shipped_lines(self) -> list[OrderLine]:
+        return [line for line in self.lines if line.requires_shipping]
+
+    @cached_property
+    def unknown_skus(self) -> list[str]:
+        return [
+            line.sku or f"(no SKU) {line.title}"
+            for line in self.shipped_lines
+            if line.product_id is None
+        ]
+
+    @cached_property
+    def address_problems(self) -> list[str]:
+        if not self.shipped_lines:
+            return []
+        return address_problems(self.order.shipping_address or {})
+
+    @cached_property
+    def serving_warehouse_ids(self) -> list[int]:
+        address = self.order.shipping_address or {}
+        country = (address.get("country_code") or "").upper()
+        region = address.get("province_code") or ""
+        return [
+            wh.pk
+            for wh in Warehouse.objects.filter(is_active=True).order_by("pk")
+            if wh.serves(country=country, region=region)
+        ]
+
+    @cached_property
+    def stock_shortages(self) -> list[tuple[str, int, int]]:
+        """(SKU, needed, sellable in serving warehouses) for every short product."""
+        needed: dict[int, int] = {}
+        skus: dict[int, str] = {}
+        for line in self.shipped_lines:
+            if line.product_id is None:
+                continue
+            needed[line.product_id] = needed.get(line.product_id, 0) + line.quantity
+            skus[line.product_id] = line.sku
+        if not needed:
+            return []
+        by_warehouse = stock_available_by_warehouse(
+            product_ids=set(needed), warehouse_ids=self.serving_warehouse_ids
+        )
+        short = []
+        for product_id, quantity in needed.items():
+            sellable = sum(
+                figures.get(product_id, 0) for figures in by_warehouse.values()
+            )
+            if sellable < quantity:
+                short.append((skus[product_id], quantity, sellable))
+        return short
+
+    def allocation_requests(self) -> list[AllocationRequest]:
+        return [
+            AllocationRequest(
+                order_line_id=line.pk,
+                product_id=line.product_id,
+                quantity=line.quantity,
+            )
+            for line in self.shipped_lines
+            if line.product_id is not None and line.quantity > 0
+        ]
+
+    def duplicates(self, *, window_hours: int) -> list[str]:
+        order = self.order
+        if order.customer_id is None or not self.lines:
+            return []
+        items = sorted((line.sku, line.quantity) for line in self.lines)
+        window = timedelta(hours=window_hours)
+        candidates = (
+            Order.objects.filter(
+                customer_id=order.customer_id,
+                placed_at__gte=order.placed_at - window,
+                placed_at__lte=order.placed_at + window,
+            )
+            .exclude(pk=order.pk)
+            .exclude(status=OrderStatus.CANCELLED)
+            .prefetch_related("lines")
+            .order_by("placed_at")
+        )
+        return [
+            other.number
+            for other in candidates
+            if sorted(
+                (line.sku, line.quantity)
+                for line in other.lines.all()
+                if not line.is_removed
+            )
+            == items
+        ]
+
+
+def _payment_not_captured(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    order = facts.order
+    if order.financial_status not in UNCAPTURED:
+        return None
+    return f"Payment not captured: the store reports it as {order.get_financial_status_display().lower()}."
+
+
+def _fraud_risk(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    levels = rule.parameters.get("levels") or [RiskLevel.HIGH]
+    if facts.order.risk_level not in levels:
+        return None
+    return f"Fraud risk is {facts.order.risk_level} by the store's analysis."
+
+
+def _address_incomplete(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    if not facts.address_problems:
+        return None
+    return "Address incomplete: " + "; ".join(facts.address_problems) + "."
+
+
+def _customer_blocked(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    customer = facts.order.customer
+    if customer is None or not customer.is_blocked:
+        return None
+    reason = f": {customer.blocked_reason}" if customer.blocked_reason else ""
+    return f"Customer {customer.email or customer} is on the block list{reason}."
+
+
+def _order_value_above(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    order = facts.order
+    limits = rule.parameters.get("limits") or {}
+    raw = limits.get(order.currency)
+    if raw is None:
+        return None
+    try:
+        limit = Decimal(str(raw))
+    except InvalidOperation:
+        return f"Rule '{rule.name}' has an invalid limit {raw!r} for {order.currency}."
+    if order.total <= limit:
+        return None
+    return (
+        f"Order value {quantize(order.total, order.currency)} {order.currency} is above "
+        f"the {quantize(limit, order.currency)} {order.currency} limit."
+    )
+
+
+def _unknown_sku(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    if not facts.unknown_skus:
+        return None
+    return (
+        "Unknown SKU: " + ", ".join(facts.unknown_skus) + " (not in the product list)."
+    )
+
+
+def _destination_not_served(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    if not facts.shipped_lines or facts.serving_warehouse_ids:
+        return None
+    address = facts.order.shipping_address or {}
+    place = address.get("country_code") or "an unknown country"
+    if address.get("province_code"):
+        place = f"{place}-{address['province_code']}"
+    return f"No active warehouse ships to {place}."
+
+
+def _likely_duplicate(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    window = int(rule.parameters.get("window_hours") or 24)
+    numbers = facts.duplicates(window_hours=window)
+    if not numbers:
+        return None
+    return (
+        f"Looks like a duplicate of {', '.join(numbers)} "
+        f"(same customer and items within {window} h)."
+    )
+
+
+def _stock_short(rule: ReviewRule, facts: ReviewFacts) -> str | None:
+    if not facts.stock_shortages:
+        return None
+    parts = [
+        f"{sku} needs {need}, {have} available"
+        for sku, need, have in facts.stock_shortages
+    ]
+    return "Stock short: " + "; ".join(parts) + "."
+
+
+RULE_CHECKS: dict[str, Callable[[ReviewRule, ReviewFacts], str | None]] = {
+    ReviewRuleKind.PAYMENT_NOT_CAPTURED: _payment_not_captured,
+    ReviewRuleKind.FRAUD_RISK: _fraud_risk,
+    ReviewRuleKind.ADDRESS_INCOMPLETE: _address_incomplete,
+    ReviewRuleKind.CUSTOMER_BLOCKED: _customer_blocked,
+    ReviewRuleKind.ORDER_VALUE_ABOVE: _order_value_above,
+    ReviewRuleKind.UNKNOWN_SKU: _unknown_sku,
+    ReviewRuleKind.DESTINATION_NOT_SERVED: _destination_not_served,
+    ReviewRuleKind.LIKELY_DUPLICATE: _likely_duplicate,
+    ReviewRuleKind.STOCK_SHORT: _stock_short,
+}
+
+
+def review_rules_for(*, channel_id: int) -> list[ReviewRule]:
+    """Active rules that apply to this store, in evaluation order."""
+    return list(
+        ReviewRule.objects.filter(is_active=True)
+        .filter(Q(channels__isnull=True) | Q(channels__pk=channel_id))
+        .distinct()
+        .order_by("position", "pk")
+    )
+
+
+def review_evaluate(
+    *, order: Order, rules: list[ReviewRule] | None = None
+) -> ReviewOutcome:
+    """Run the rules against one order; nothing is written."""
+    facts = ReviewFacts(order)
+    holds: list[ReviewFinding] = []
+    flags: list[ReviewFinding] = []
+    # Lines without a product can never be allocated, so they hold the order even if
+    # ops removed the unknown-SKU rule.
+    rules = review_rules_for(channel_id=order.channel_id) if rules is None else rules
+    for rule in rules:
+        message = RULE_CHECKS[rule.kind](rule, facts)
+        if message is None:
+            continue
+        finding = ReviewFinding(
+            code=rule.kind, message=message, action=rule.action, rule_id=rule.pk
+        )
+        (holds if rule.action == ReviewAction.HOLD else flags).append(finding)
+    if facts.unknown_skus and not any(
+        f.code == ReviewRuleKind.UNKNOWN_SKU for f in holds
+    ):
+        holds.append(
+            ReviewFinding(
+                code=ReviewRuleKind.UNKNOWN_SKU,
+                message=_unknown_sku(ReviewRule(), facts) or "",
+                action=ReviewAction.HOLD,
+            )
+        )
+    return ReviewOutcome(holds=tuple(holds), flags=tuple(flags))
+
+
+@dataclass(frozen=True)
+class DryRunRow:
+    """What one rule would have said about one recent order."""
+
+    order_id: int
+    number: str
+    status: str
+    message: str | None
+
+    @property
+    def fired(self) -> bool:
+        return self.message is not None
+
+
+def review_rule_dry_run(*, rule: ReviewRule, last_n: int = 100) -> list[DryRunRow]:
+    """Run one rule (saved or not) over the last N orders of its stores; writes nothing."""
+    orders = (
+        Order.objects.select_related("customer")
+        .prefetch_related("lines")
+        .order_by("-placed_at", "-pk")
+    )
+    if rule.pk and rule.channels.exists():
+        orders = orders.filter(channel__in=rule.channels.all())
+    check = RULE_CHECKS[rule.kind]
+    return [
+        DryRunRow(order.pk, order.number, order.status, check(rule, ReviewFacts(order)))
+        for order in orders[:last_n]
+    ]

@@ -1,0 +1,317 @@
+"""One entry for every store order, whether it came by webhook, poll or import."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from erp.core.db import advisory_xact_lock, set_local_lock_timeout
+from inventory.models import Product
+from orders.canonical import CanonicalOrder, OrderSource
+from orders.choices import (
+    PRE_SHIPMENT_STATUSES,
+    FinancialStatus,
+    OrderEventType,
+    OrderStatus,
+)
+from orders.exceptions import InvalidOrderDataError
+from orders.locks import order_lock_by_external_id
+from orders.models import Order, OrderLine
+from orders.services.customers import customer_match_or_create
+from orders.services.events import order_can_move, order_event_record, order_status_set
+from orders.services.workflow import (
+    order_allocation_release,
+    order_cancel_apply,
+    order_review_apply,
+)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What order_ingest did with one canonical order."""
+
+    order_id: int
+    created: bool
+    changed: bool
+    stale: bool
+    status: str
+
+
+# Canonical fields copied onto the order as they are.
+_SCALAR_FIELDS = (
+    "number",
+    "email",
+    "currency",
+    "presentment_currency",
+    "subtotal",
+    "discount_total",
+    "shipping_total",
+    "tax_total",
+    "total",
+    "financial_status",
+    "fulfillment_status",
+    "risk_level",
+    "note",
+    "placed_at",
+)
+# Line fields that, when the store edits them, send the order back through review.
+_LINE_FIELDS = (
+    "sku",
+    "title",
+    "variant_title",
+    "quantity",
+    "unit_price",
+    "discount_total",
+    "tax_total",
+    "requires_shipping",
+)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _content_hash(data: CanonicalOrder) -> str:
+    # store_updated_at is left out: a replay with a newer timestamp but the same
+    # content (Shopify sends orders/updated for unrelated touches) changes nothing.
+    content = dataclasses.asdict(data)
+    content.pop("store_updated_at")
+    raw = json.dumps(content, sort_keys=True, default=_json)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _validate(data: CanonicalOrder) -> None:
+    problems = []
+    if not data.external_id:
+        problems.append("the store order id is empty")
+    if len(data.currency) != 3 or not data.currency.isalpha():
+        problems.append(f"currency {data.currency!r} is not an ISO 4217 code")
+    if data.placed_at.tzinfo is None or data.store_updated_at.tzinfo is None:
+        problems.append("times must be timezone-aware")
+    seen = set()
+    for line in data.lines:
+        if line.quantity < 0:
+            problems.append(f"line {line.external_id} has a negative quantity")
+        if line.external_id in seen:
+            problems.append(f"line id {line.external_id} appears twice")
+        seen.add(line.external_id)
+    if problems:
+        raise InvalidOrderDataError(
+            f"Order {data.number or data.external_id} cannot be stored: "
+            + "; ".join(problems)
+            + ".",
+            external_id=data.external_id,
+            problems=problems,
+        )
+
+
+def _order_values(data: CanonicalOrder) -> dict[str, Any]:
+    values = {name: getattr(data, name) for name in _SCALAR_FIELDS}
+    values["currency"] = data.currency.upper()
+    values["presentment_currency"] = (
+        data.presentment_currency or data.currency
+    ).upper()
+    values["shipping_address"] = data.shipping_address.as_dict()
+    values["billing_address"] = data.billing_address.as_dict()
+    values["shipping_lines"] = [
+        {"title": s.title, "code": s.code, "price": str(s.price)}
+        for s in data.shipping_lines
+    ]
+    values["tags"] = list(data.tags)
+    values["store_updated_at"] = data.store_updated_at
+    return values
+
+
+def _line_values(line: Any, products: dict[str, int]) -> dict[str, Any]:
+    values = {name: getattr(line, name) for name in _LINE_FIELDS}
+    values["product_id"] = products.get(line.sku) if line.sku else None
+    return values
+
+
+def _lines_sync(order: Order, data: CanonicalOrder) -> dict[str, list[Any]]:
+    """Make the order's lines match the store's; removed lines stay, marked removed."""
+    existing = {line.external_id: line for line in order.lines.all()}
+    skus = {line.sku for line in data.lines if line.sku}
+    products = dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
+    added, changed, removed = [], [], []
+    to_create, to_update = [], []
+    incoming_ids = set()
+    for line in data.lines:
+        incoming_ids.add(line.external_id)
+        values = _line_values(line, products)
+        current = existing.get(line.external_id)
+        if current is None:
+            to_create.append(
+                OrderLine(order=order, external_id=line.external_id, **values)
+            )
+            added.append(line.sku or line.title)
+            continue
+        diff = {
+            k: [_json(getattr(current, k)), _json(v)]
+            for k, v in values.items()
+            if getattr(current, k) != v
+        }
+        if current.is_removed:
+            diff["is_removed"] = [True, False]
+            current.is_removed = False
+        if diff:
+            for key, value in values.items():
+                setattr(current, key, value)
+            to_update.append(current)
+            changed.append({"line": line.external_id, "changes": diff})
+    for external_id, current in existing.items():
+        if external_id not in incoming_ids and not current.is_removed:
+            current.is_removed = True
+            to_update.append(current)
+            removed.append(current.sku or current.title)
+    OrderLine.objects.bulk_create(to_create)
+    if to_update:
+        OrderLine.objects.bulk_update(
+            to_update, [*_LINE_FIELDS, "product_id", "is_removed", "updated_at"]
+        )
+    return {"added": added, "changed": changed, "removed": removed}
+
+
+def _order_create(
+    *, channel_id: int, data: CanonicalOrder, source: str, digest: str
+) -> Order:
+    channel_model = Order._meta.get_field("channel").related_model
+    if not channel_model.objects.filter(pk=channel_id).exists():
+        raise InvalidOrderDataError("That store does not exist.", channel_id=channel_id)
+    customer = customer_match_or_create(
+        customer=data.customer,
+        email=data.email,
+        phone=data.shipping_address.phone,
+        country_code=data.shipping_address.country_code,
+    )
+    order = Order.objects.create(
+        channel_id=channel_id,
+        external_id=data.external_id,
+        customer=customer,
+        source=source,
+        content_hash=digest,
+        cancelled_at=data.cancelled_at,
+        cancel_reason=data.cancel_reason[:255],
+        **_order_values(data),
+    )
+    lines = _lines_sync(order, data)
+    order_event_record(
+        order=order,
+        type=OrderEventType.CREATED,
+        message=f"Received from the store by {OrderSource(source).label.lower()} "
+        f"with {len(lines['added'])} line(s).",
+        data={"source": source, "store_updated_at": data.store_updated_at.isoformat()},
+    )
+    return order
+
+
+def _order_update(
+    *, order: Order, data: CanonicalOrder, source: str, digest: str
+) -> bool:
+    """Apply a newer version of the order; True when lines or address changed."""
+    values = _order_values(data)
+    field_changes = {
+        name: [_json(getattr(order, name)), _json(value)]
+        for name, value in values.items()
+        if name != "store_updated_at" and getattr(order, name) != value
+    }
+    for name, value in values.items():
+        setattr(order, name, value)
+    order.content_hash = digest
+    order.version += 1
+    order.save(update_fields=[*values, "content_hash", "version", "updated_at"])
+    lines = _lines_sync(order, data)
+    lines_changed = any(lines.values())
+    order_event_record(
+        order=order,
+        type=OrderEventType.UPDATED,
+        message=f"Updated in the store ({OrderSource(source).label.lower()}).",
+        data={
+            "fields": field_changes,
+            "lines": lines,
+            "store_updated_at": data.store_updated_at.isoformat(),
+        },
+    )
+    return lines_changed or "shipping_address" in field_changes
+
+
+def _re_review(order: Order) -> None:
+    """An edit of lines or address undoes review and allocation of an unshipped order."""
+    if order.status not in PRE_SHIPMENT_STATUSES or order.status == OrderStatus.NEW:
+        return
+    order_allocation_release(order=order, reason="the store changed the order")
+    order.approved_override_at = None
+    order_status_set(
+        order=order,
+        to=OrderStatus.AWAITING_REVIEW,
+        message="Back to review: the store changed lines or address.",
+        extra_fields=("approved_override_at",),
+    )
+
+
+@transaction.atomic(durable=True)
+def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> IngestResult:
+    """Upsert one store order by (store, order id) and take it as far as it can go.
+
+    Idempotent: the same content again is a no-op, an older version is ignored.
+    A new or changed order is reviewed and, when it passes, allocated; a cancellation
+    or full refund from the store releases its stock.
+    Locks: advisory (store, order id), then the Order row, then stock rows.
+    Raises: InvalidOrderDataError (nothing is written).
+    """
+    _validate(data)
+    set_local_lock_timeout("5s")
+    advisory_xact_lock("order_upsert", f"{channel_id}:{data.external_id}")
+    order = order_lock_by_external_id(
+        channel_id=channel_id, external_id=data.external_id
+    )
+    digest = _content_hash(data)
+    created = False
+    if order is None:
+        order = _order_create(
+            channel_id=channel_id, data=data, source=source, digest=digest
+        )
+        created = True
+    else:
+        if order.store_updated_at and data.store_updated_at < order.store_updated_at:
+            return IngestResult(order.pk, False, False, True, order.status)
+        if order.content_hash == digest:
+            if (
+                order.store_updated_at is None
+                or data.store_updated_at > order.store_updated_at
+            ):
+                order.store_updated_at = data.store_updated_at
+                order.save(update_fields=["store_updated_at", "updated_at"])
+            return IngestResult(order.pk, False, False, False, order.status)
+        if _order_update(order=order, data=data, source=source, digest=digest):
+            _re_review(order)
+
+    if data.is_cancelled:
+        reason = "Cancelled in the store" + (
+            f": {data.cancel_reason}" if data.cancel_reason else ""
+        )
+        order.cancelled_at = data.cancelled_at
+        order_cancel_apply(order=order, reason=reason, notify_store=False)
+    elif data.financial_status == FinancialStatus.REFUNDED and order_can_move(
+        order, OrderStatus.REFUNDED
+    ):
+        order_allocation_release(order=order, reason="refunded in the store")
+        order_status_set(
+            order=order,
+            to=OrderStatus.REFUNDED,
+            event_type=OrderEventType.REFUNDED,
+            message="Fully refunded in the store.",
+        )
+    else:
+        order_review_apply(order=order)
+    return IngestResult(order.pk, created, True, False, order.status)

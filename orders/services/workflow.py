@@ -1,0 +1,474 @@
+"""Review, allocation, hold/approve and cancellation: moving an order through its life."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from erp.core.db import set_local_lock_timeout
+from erp.core.exceptions import ApplicationError
+from erp.core.outbox import outbox_enqueue
+from inventory.choices import AllocationStatus
+from inventory.exceptions import InsufficientStockError
+from inventory.models import Allocation, Warehouse
+from inventory.planning import AllocationRequest
+from inventory.selectors import (
+    stock_available_by_warehouse,
+    stock_warehouses_for_requests,
+)
+from inventory.services.allocation import stock_allocate, stock_release
+from orders.choices import (
+    PRE_SHIPMENT_STATUSES,
+    OrderEventType,
+    OrderStatus,
+)
+from orders.exceptions import OrderNotFoundError, OrderVersionConflictError
+from orders.locks import order_lock, orders_lock
+from orders.models import Order
+from orders.review import ReviewFacts, ReviewOutcome, review_evaluate
+from orders.services.events import order_can_move, order_event_record, order_status_set
+
+ORDER_CANCELLED_TOPIC = "orders.cancelled"
+
+# Statuses review may (re)decide; later ones are past review.
+REVIEWABLE = frozenset(
+    {
+        OrderStatus.NEW,
+        OrderStatus.AWAITING_REVIEW,
+        OrderStatus.ON_HOLD,
+        OrderStatus.APPROVED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class AllocationDecision:
+    """Where an order's stock came from (or why it waits), as ops read it."""
+
+    allocated: bool
+    warehouse_codes: tuple[str, ...]
+    reason: str
+
+
+def _active_allocation_ids(order: Order) -> list[int]:
+    return list(
+        Allocation.objects.filter(
+            order_line__order=order, status=AllocationStatus.ALLOCATED
+        ).values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def order_allocation_release(*, order: Order, reason: str, actor: Any = None) -> int:
+    """Give the order's reserved stock back (cancel, hold, edit); returns units released."""
+    allocation_ids = _active_allocation_ids(order)
+    if not allocation_ids:
+        return 0
+    released = stock_release(
+        allocation_ids=allocation_ids,
+        reason=reason,
+        reference=f"order:{order.pk}",
+        actor=actor,
+    )
+    units = sum(a.quantity for a in released)
+    order_event_record(
+        order=order,
+        type=OrderEventType.ALLOCATION_RELEASED,
+        message=f"{units} unit(s) returned to available stock: {reason}",
+        data={"allocation_ids": allocation_ids},
+        actor=actor,
+    )
+    return units
+
+
+def _split_plan(
+    *, requests: Sequence[AllocationRequest], warehouses: list[Warehouse]
+) -> dict[int, list[AllocationRequest]] | None:
+    """Assign whole lines to as few serving warehouses as possible, or None if impossible."""
+    sellable = stock_available_by_warehouse(
+        product_ids={r.product_id for r in requests},
+        warehouse_ids=[w.pk for w in warehouses],
+    )
+    remaining = list(requests)
+    plan: dict[int, list[AllocationRequest]] = {}
+    while remaining:
+        best: tuple[int, list[AllocationRequest]] | None = None
+        for warehouse in warehouses:
+            figures = dict(sellable.get(warehouse.pk, {}))
+            fits = []
+            for request in remaining:
+                if figures.get(request.product_id, 0) >= request.quantity:
+                    figures[request.product_id] -= request.quantity
+                    fits.append(request)
+            if fits and (best is None or len(fits) > len(best[1])):
+                best = (warehouse.pk, fits)
+        if best is None:
+            return None
+        warehouse_id, fits = best
+        plan[warehouse_id] = fits
+        for request in fits:
+            sellable[warehouse_id][request.product_id] -= request.quantity
+            remaining.remove(request)
+    return plan
+
+
+@transaction.atomic
+def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecision:
+    """Reserve stock for an approved order in the best warehouse (or split, or wait).
+
+    One warehouse that serves the destination and has every line wins, by priority;
+    a split happens only when none can and the store allows it. Otherwise the order
+    waits as awaiting stock and is retried when stock arrives.
+    Locks: the caller holds the Order lock; StockItem rows via inventory.
+    """
+    facts = ReviewFacts(order)
+    requests = facts.allocation_requests()
+    address = order.shipping_address or {}
+    country = (address.get("country_code") or "").upper()
+    region = address.get("province_code") or ""
+    reference = f"order:{order.pk}"
+    if not requests:
+        decision = AllocationDecision(True, (), "Nothing to ship from stock.")
+        order_status_set(
+            order=order,
+            to=OrderStatus.ALLOCATED,
+            event_type=OrderEventType.ALLOCATED,
+            message=decision.reason,
+            actor=actor,
+        )
+        return decision
+    candidates = [
+        c
+        for c in stock_warehouses_for_requests(
+            requests=requests, country=country, region=region
+        )
+        if c.serves_destination
+    ]
+    for candidate in candidates:
+        try:
+            stock_allocate(
+                requests=requests,
+                warehouse_id=candidate.warehouse_id,
+                reference=reference,
+                actor=actor,
+            )
+        except InsufficientStockError:
+            continue  # taken by a concurrent order since the figures were read
+        decision = AllocationDecision(
+            True,
+            (candidate.code,),
+            f"{candidate.code}: all lines in stock, serves {country or 'the destination'}"
+            f" (priority {candidate.priority}).",
+        )
+        order_status_set(
+            order=order,
+            to=OrderStatus.ALLOCATED,
+            event_type=OrderEventType.ALLOCATED,
+            message=decision.reason,
+            data={"warehouses": [candidate.code]},
+            actor=actor,
+        )
+        return decision
+
+    serving = [
+        w
+        for w in Warehouse.objects.filter(is_active=True).order_by("priority", "code")
+        if w.serves(country=country, region=region)
+    ]
+    if order.channel.allow_split_shipments and len(serving) > 1:
+        plan = _split_plan(requests=requests, warehouses=serving)
+        if plan is not None:
+            try:
+                for warehouse_id, part in plan.items():
+                    stock_allocate(
+                        requests=part,
+                        warehouse_id=warehouse_id,
+                        reference=reference,
+                        actor=actor,
+                    )
+            except InsufficientStockError:
+                plan = None
+                raise
+            codes = tuple(w.code for w in serving if w.pk in plan)
+            lines = {w.code: len(plan[w.pk]) for w in serving if w.pk in plan}
+            decision = AllocationDecision(
+                True,
+                codes,
+                "Split: no single warehouse has every line; "
+                + ", ".join(f"{code} ships {n} line(s)" for code, n in lines.items())
+                + ".",
+            )
+            order_status_set(
+                order=order,
+                to=OrderStatus.ALLOCATED,
+                event_type=OrderEventType.ALLOCATED,
+                message=decision.reason,
+                data={"warehouses": list(codes), "split": True},
+                actor=actor,
+            )
+            return decision
+
+    shortages = facts.stock_shortages
+    if shortages:
+        reason = (
+            "Waiting for stock: "
+            + "; ".join(
+                f"{sku} needs {need}, {have} available" for sku, need, have in shortages
+            )
+            + "."
+        )
+    elif not serving:
+        reason = (
+            f"Waiting: no active warehouse ships to {country or 'the destination'}."
+        )
+    else:
+        reason = (
+            "Waiting for stock: no single warehouse has every line"
+            + (
+                ""
+                if order.channel.allow_split_shipments
+                else " and this store does not allow split shipments"
+            )
+            + "."
+        )
+    order_status_set(
+        order=order,
+        to=OrderStatus.AWAITING_STOCK,
+        event_type=OrderEventType.AWAITING_STOCK,
+        message=reason,
+        data={"shortages": [list(s) for s in shortages]},
+        actor=actor,
+    )
+    return AllocationDecision(False, (), reason)
+
+
+@transaction.atomic
+def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | None:
+    """Review an order that may be (re)decided, then allocate it if it passes.
+
+    Staff approval by hand stands until the store changes the order.
+    Returns None when the order is past review.
+    """
+    if order.status not in REVIEWABLE or order.is_historical:
+        return None
+    outcome = review_evaluate(order=order)
+    order.review_flags = [f.as_dict() for f in outcome.flags]
+    if outcome.holds and order.approved_override_at is None:
+        order.hold_reasons = [f.as_dict() for f in outcome.holds]
+        message = " ".join(f.message for f in outcome.holds)
+        if order.status == OrderStatus.ON_HOLD:
+            order.save(update_fields=["hold_reasons", "review_flags", "updated_at"])
+        else:
+            order_status_set(
+                order=order,
+                to=OrderStatus.ON_HOLD,
+                event_type=OrderEventType.HELD,
+                message=message,
+                data={"reasons": order.hold_reasons},
+                actor=actor,
+                extra_fields=("hold_reasons", "review_flags"),
+            )
+        return outcome
+    order.hold_reasons = []
+    if order.status != OrderStatus.APPROVED:
+        message = "Passed review." if not outcome.holds else "Approved by hand earlier."
+        if outcome.flags:
+            message += " Flags: " + " ".join(f.message for f in outcome.flags)
+        order_status_set(
+            order=order,
+            to=OrderStatus.APPROVED,
+            event_type=OrderEventType.APPROVED,
+            message=message,
+            actor=actor,
+            extra_fields=("hold_reasons", "review_flags"),
+        )
+    else:
+        order.save(update_fields=["hold_reasons", "review_flags", "updated_at"])
+    order_allocate_stock(order=order, actor=actor)
+    return outcome
+
+
+def _locked(order_id: int, expected_version: int | None) -> Order:
+    order = order_lock(order_id=order_id)
+    if order is None:
+        raise OrderNotFoundError("That order does not exist.", order_id=order_id)
+    if expected_version is not None and order.version != expected_version:
+        raise OrderVersionConflictError(
+            f"Order {order.number} changed since you opened it (version {order.version}, "
+            f"yours {expected_version}); reload and try again.",
+            order_id=order_id,
+            version=order.version,
+        )
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_approve(
+    *, order_id: int, actor: Any, reason: str, expected_version: int | None = None
+) -> Order:
+    """Approve a held order by hand (overriding its holds) and allocate it."""
+    set_local_lock_timeout("5s")
+    order = _locked(order_id, expected_version)
+    if order.status not in (
+        OrderStatus.ON_HOLD,
+        OrderStatus.AWAITING_REVIEW,
+        OrderStatus.NEW,
+    ):
+        raise ApplicationError(
+            f"Order {order.number} is {order.get_status_display().lower()}; only held or "
+            "new orders can be approved.",
+            code="order_not_held",
+            order_id=order_id,
+            status=order.status,
+        )
+    order.approved_override_at = timezone.now()
+    held_for = [r["message"] for r in order.hold_reasons]
+    order.hold_reasons = []
+    order_status_set(
+        order=order,
+        to=OrderStatus.APPROVED,
+        event_type=OrderEventType.APPROVED,
+        message=f"Approved by hand: {reason}",
+        data={"overrode": held_for},
+        actor=actor,
+        extra_fields=("approved_override_at", "hold_reasons"),
+    )
+    order_allocate_stock(order=order, actor=actor)
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_hold(
+    *, order_id: int, actor: Any, reason: str, expected_version: int | None = None
+) -> Order:
+    """Hold an order by hand with a reason, releasing any stock it had reserved."""
+    set_local_lock_timeout("5s")
+    order = _locked(order_id, expected_version)
+    if not order_can_move(order, OrderStatus.ON_HOLD):
+        raise ApplicationError(
+            f"Order {order.number} is {order.get_status_display().lower()} and cannot be held.",
+            code="order_not_holdable",
+            order_id=order_id,
+            status=order.status,
+        )
+    order_allocation_release(order=order, reason=f"held by hand: {reason}", actor=actor)
+    order.hold_reasons = [
+        {"code": "manual", "message": f"Held by hand: {reason}", "rule_id": None}
+    ]
+    order.approved_override_at = None
+    order_status_set(
+        order=order,
+        to=OrderStatus.ON_HOLD,
+        event_type=OrderEventType.HELD,
+        message=f"Held by hand: {reason}",
+        actor=actor,
+        extra_fields=("hold_reasons", "approved_override_at"),
+    )
+    return order
+
+
+@transaction.atomic
+def order_cancel_apply(
+    *, order: Order, reason: str, actor: Any = None, notify_store: bool
+) -> bool:
+    """Cancel a locked order that has not shipped, releasing its stock.
+
+    notify_store: True when the cancellation started here and the store must learn it.
+    Returns False (with an event) when the order has already shipped.
+    """
+    if order.status == OrderStatus.CANCELLED:
+        return False
+    if order.status not in PRE_SHIPMENT_STATUSES:
+        order_event_record(
+            order=order,
+            type=OrderEventType.NOTE_ADDED,
+            actor=actor,
+            message=f"Cancellation not applied: the order is already {order.get_status_display().lower()}. {reason}",
+        )
+        return False
+    order_allocation_release(order=order, reason=f"cancelled: {reason}", actor=actor)
+    order.cancelled_at = order.cancelled_at or timezone.now()
+    order.cancel_reason = reason[:255]
+    order_status_set(
+        order=order,
+        to=OrderStatus.CANCELLED,
+        event_type=OrderEventType.CANCELLED,
+        message=reason,
+        actor=actor,
+        extra_fields=("cancelled_at", "cancel_reason"),
+    )
+    if notify_store and not order.is_historical:
+        outbox_enqueue(
+            topic=ORDER_CANCELLED_TOPIC,
+            key=str(order.pk),
+            payload={
+                "order_id": order.pk,
+                "channel_id": order.channel_id,
+                "reason": reason,
+            },
+        )
+    return True
+
+
+@transaction.atomic(durable=True)
+def order_cancel(
+    *, order_id: int, actor: Any, reason: str, expected_version: int | None = None
+) -> Order:
+    """Cancel an order here (ops) and tell the store through the outbox.
+
+    Raises: ApplicationError when it has already shipped.
+    """
+    set_local_lock_timeout("5s")
+    order = _locked(order_id, expected_version)
+    if order.status not in PRE_SHIPMENT_STATUSES:
+        raise ApplicationError(
+            f"Order {order.number} is {order.get_status_display().lower()} and can no longer "
+            "be cancelled.",
+            code="order_not_cancellable",
+            order_id=order_id,
+            status=order.status,
+        )
+    order_cancel_apply(order=order, reason=reason, actor=actor, notify_store=True)
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_allocate(*, order_id: int, actor: Any = None) -> AllocationDecision:
+    """Try again to allocate an approved or waiting order (ops button, stock arrival)."""
+    set_local_lock_timeout("5s")
+    order = _locked(order_id, None)
+    if order.status not in (OrderStatus.APPROVED, OrderStatus.AWAITING_STOCK):
+        raise ApplicationError(
+            f"Order {order.number} is {order.get_status_display().lower()}; only approved "
+            "orders waiting for stock can be allocated.",
+            code="order_not_allocatable",
+            order_id=order_id,
+            status=order.status,
+        )
+    return order_allocate_stock(order=order, actor=actor)
+
+
+def orders_awaiting_stock_allocate(*, limit: int = 200) -> int:
+    """Allocate waiting orders, oldest first, each in its own transaction; returns how many.
+
+    Run by beat and after stock arrives: an order whose stock came in leaves the queue.
+    """
+    allocated = 0
+    order_ids = list(
+        Order.objects.filter(status=OrderStatus.AWAITING_STOCK)
+        .order_by("placed_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for order_id in order_ids:
+        with transaction.atomic(durable=True):
+            set_local_lock_timeout("5s")
+            locked = orders_lock(order_ids=[order_id])
+            if not locked or locked[0].status != OrderStatus.AWAITING_STOCK:
+                continue
+            if order_allocate_stock(order=locked[0]).allocated:
+                allocated += 1
+    return allocated
