@@ -119,6 +119,10 @@ class Order(TimeStampedModel):
     # Why the order is held, and what review flagged without holding: lists of
     # {"code", "message"} shown to ops as they are.
     hold_reasons = models.JSONField(_("hold reasons"), default=list, blank=True)
+    # ",code1,code2," of hold_reasons, so lists can filter by reason on any database.
+    hold_codes = models.CharField(
+        max_length=255, blank=True, editable=False, db_index=True
+    )
     review_flags = models.JSONField(_("review flags"), default=list, blank=True)
     # Set when staff approve by hand; review then leaves the order alone until the store
     # changes it.
@@ -159,6 +163,12 @@ class Order(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    def set_hold_reasons(self, reasons: list[dict[str, object]]) -> None:
+        self.hold_reasons = reasons
+        self.hold_codes = "".join(f",{r['code']}" for r in reasons) + (
+            "," if reasons else ""
+        )
 
     @property
     def country_code(self) -> str:

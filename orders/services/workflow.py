@@ -258,10 +258,17 @@ def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | No
     outcome = review_evaluate(order=order)
     order.review_flags = [f.as_dict() for f in outcome.flags]
     if outcome.holds and order.approved_override_at is None:
-        order.hold_reasons = [f.as_dict() for f in outcome.holds]
+        order.set_hold_reasons([f.as_dict() for f in outcome.holds])
         message = " ".join(f.message for f in outcome.holds)
         if order.status == OrderStatus.ON_HOLD:
-            order.save(update_fields=["hold_reasons", "review_flags", "updated_at"])
+            order.save(
+                update_fields=[
+                    "hold_reasons",
+                    "hold_codes",
+                    "review_flags",
+                    "updated_at",
+                ]
+            )
         else:
             order_status_set(
                 order=order,
@@ -270,10 +277,10 @@ def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | No
                 message=message,
                 data={"reasons": order.hold_reasons},
                 actor=actor,
-                extra_fields=("hold_reasons", "review_flags"),
+                extra_fields=("hold_reasons", "hold_codes", "review_flags"),
             )
         return outcome
-    order.hold_reasons = []
+    order.set_hold_reasons([])
     if order.status != OrderStatus.APPROVED:
         message = "Passed review." if not outcome.holds else "Approved by hand earlier."
         if outcome.flags:
@@ -284,10 +291,12 @@ def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | No
             event_type=OrderEventType.APPROVED,
             message=message,
             actor=actor,
-            extra_fields=("hold_reasons", "review_flags"),
+            extra_fields=("hold_reasons", "hold_codes", "review_flags"),
         )
     else:
-        order.save(update_fields=["hold_reasons", "review_flags", "updated_at"])
+        order.save(
+            update_fields=["hold_reasons", "hold_codes", "review_flags", "updated_at"]
+        )
     order_allocate_stock(order=order, actor=actor)
     return outcome
 
@@ -327,7 +336,7 @@ def order_approve(
         )
     order.approved_override_at = timezone.now()
     held_for = [r["message"] for r in order.hold_reasons]
-    order.hold_reasons = []
+    order.set_hold_reasons([])
     order_status_set(
         order=order,
         to=OrderStatus.APPROVED,
@@ -335,7 +344,7 @@ def order_approve(
         message=f"Approved by hand: {reason}",
         data={"overrode": held_for},
         actor=actor,
-        extra_fields=("approved_override_at", "hold_reasons"),
+        extra_fields=("approved_override_at", "hold_reasons", "hold_codes"),
     )
     order_allocate_stock(order=order, actor=actor)
     return order
@@ -356,9 +365,9 @@ def order_hold(
             status=order.status,
         )
     order_allocation_release(order=order, reason=f"held by hand: {reason}", actor=actor)
-    order.hold_reasons = [
-        {"code": "manual", "message": f"Held by hand: {reason}", "rule_id": None}
-    ]
+    order.set_hold_reasons(
+        [{"code": "manual", "message": f"Held by hand: {reason}", "rule_id": None}]
+    )
     order.approved_override_at = None
     order_status_set(
         order=order,
@@ -366,7 +375,7 @@ def order_hold(
         event_type=OrderEventType.HELD,
         message=f"Held by hand: {reason}",
         actor=actor,
-        extra_fields=("hold_reasons", "approved_override_at"),
+        extra_fields=("hold_reasons", "hold_codes", "approved_override_at"),
     )
     return order
 
