@@ -207,7 +207,8 @@ def test_allocation_locks_stock_rows_in_pk_order_before_writing(warehouse):
     update_at = [
         i for i, s in enumerate(sqls) if s.startswith('UPDATE "inventory_stockitem"')
     ]
-    assert len(lock_at) == 1 and update_at
+    assert len(lock_at) == 1
+    assert update_at
     assert lock_at[0] < update_at[0]
     lock_sql = sqls[lock_at[0]]
     assert 'FOR NO KEY UPDATE OF "inventory_stockitem"' in lock_sql
