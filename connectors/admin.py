@@ -1,16 +1,20 @@
-"""Admin for stores: credentials are write-only and shown back masked."""
+"""Admin for stores (credentials write-only, shown masked) and their sync records."""
 
 from __future__ import annotations
 
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from connectors.models import Channel
+from connectors.models import Channel, SyncCursor, SyncRun, WebhookReceipt
+from connectors.services import webhook_receipt_retry
+from erp.core.admin import ReadOnlyAdmin
+from erp.core.exceptions import ApplicationError
 
 
 class ChannelAdminForm(forms.ModelForm):
@@ -64,10 +68,22 @@ class ChannelAdminForm(forms.ModelForm):
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     form = ChannelAdminForm
-    list_display = ["code", "name", "kind", "currency", "is_active"]
-    list_filter = ["kind", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "currency",
+        "is_active",
+        "requires_reauthorization",
+    ]
+    list_filter = ["kind", "is_active", "requires_reauthorization"]
     search_fields = ["code", "name", "shop_url"]
-    readonly_fields = ["stored_credentials"]
+    readonly_fields = [
+        "stored_credentials",
+        "requires_reauthorization",
+        "auth_error",
+        "auth_failed_at",
+    ]
 
     @admin.display(description=_("stored credentials"))
     def stored_credentials(self, obj: Channel) -> str:
@@ -90,3 +106,90 @@ class ChannelAdmin(admin.ModelAdmin):
         if request.user.has_perm("connectors.change_channel"):
             fields.append("new_credentials")
         return fields
+
+
+@admin.register(WebhookReceipt)
+class WebhookReceiptAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "channel",
+        "topic",
+        "status",
+        "attempts",
+        "business_key",
+        "created_at",
+        "processed_at",
+    ]
+    list_filter = ["status", "topic", "channel"]
+    list_select_related = ["channel"]
+    search_fields = ["delivery_id", "business_key", "error"]
+    date_hierarchy = "created_at"
+    actions = ["retry_selected"]
+    fields = [
+        "channel",
+        "topic",
+        "status",
+        "delivery_id",
+        "business_key",
+        "attempts",
+        "error",
+        "result",
+        "triggered_at",
+        "created_at",
+        "processed_at",
+        "headers",
+        "body",
+    ]
+
+    @admin.action(
+        description=_("Process selected receipts again"), permissions=["retry"]
+    )
+    def retry_selected(
+        self, request: HttpRequest, queryset: QuerySet[WebhookReceipt]
+    ) -> None:
+        retried = 0
+        for receipt_id in queryset.values_list("pk", flat=True):
+            try:
+                webhook_receipt_retry(receipt_id=receipt_id)
+                retried += 1
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"#{receipt_id}: {exc.message}", messages.WARNING
+                )
+        self.message_user(request, _("%(n)d receipt(s) queued again.") % {"n": retried})
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("connectors.change_webhookreceipt")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "channel",
+        "kind",
+        "status",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "failed",
+        "started_at",
+        "finished_at",
+    ]
+    list_filter = ["kind", "status", "channel"]
+    list_select_related = ["channel"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(SyncCursor)
+class SyncCursorAdmin(ReadOnlyAdmin):
+    list_display = [
+        "channel",
+        "kind",
+        "value",
+        "last_success_at",
+        "consecutive_failures",
+        "leased_until",
+    ]
+    list_select_related = ["channel"]

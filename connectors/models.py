@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedJSONField
 
@@ -51,6 +53,28 @@ class Channel(TimeStampedModel):
     # shown back only masked.
     credentials = EncryptedJSONField(_("credentials"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Set when the store answers 401 (token revoked, app uninstalled): every sync and
+    # push stops until someone reconnects the store, instead of retrying into a wall.
+    requires_reauthorization = models.BooleanField(
+        _("needs reconnecting"), default=False
+    )
+    auth_error = models.TextField(_("authorisation error"), blank=True)
+    auth_failed_at = models.DateTimeField(
+        _("authorisation failed at"), null=True, blank=True
+    )
+    poll_interval_minutes = models.PositiveIntegerField(
+        _("poll every (minutes)"),
+        default=5,
+        help_text=_("How often orders changed in the store are fetched."),
+    )
+    # Shopify retries a failed webhook for up to 4 hours, and an order's updated_at can
+    # reach its search index late; re-reading that window costs little because
+    # unchanged orders are ignored by the ingest.
+    sync_lookback_minutes = models.PositiveIntegerField(
+        _("poll look-back (minutes)"),
+        default=240,
+        help_text=_("Each poll re-reads orders updated this long before the cursor."),
+    )
     allow_split_shipments = models.BooleanField(
         _("allow split shipments"),
         default=False,
@@ -71,3 +95,195 @@ class Channel(TimeStampedModel):
         return {
             key: mask_secret(value) for key, value in (self.credentials or {}).items()
         }
+
+
+class WebhookReceiptStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
+    PROCESSED = "processed", _("Processed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    FAILED = "failed", _("Failed")
+    REJECTED = "rejected", _("Rejected (bad signature)")
+
+
+class WebhookReceiptQuerySet(models.QuerySet["WebhookReceipt"]):
+    def waiting(
+        self, *, now: object, received_before: object
+    ) -> WebhookReceiptQuerySet:
+        """Receipts nobody is working on although they should be: lost tasks, dead workers."""
+        return self.filter(
+            Q(status=WebhookReceiptStatus.RECEIVED, created_at__lt=received_before)
+            | Q(status=WebhookReceiptStatus.PROCESSING, leased_until__lt=now)
+        )
+
+
+class WebhookReceipt(TimeStampedModel):
+    """One webhook delivery from a store, stored before it is acknowledged.
+
+    Unique per channel and delivery id, so a redelivery is a no-op. Rejected deliveries
+    (bad signature) are kept for ops to see but never claim a delivery id, so a forged
+    request cannot block the genuine one.
+    """
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        related_name="webhook_receipts",
+        verbose_name=_("store"),
+    )
+    topic = models.CharField(_("topic"), max_length=100)
+    # NULL (not "") for rejected deliveries: NULLs never collide in the unique
+    # constraint, so a forged request cannot take a genuine delivery's id.
+    delivery_id = models.CharField(  # noqa: DJ001
+        _("delivery id"), max_length=200, null=True, blank=True
+    )
+    business_key = models.CharField(_("business key"), max_length=200, blank=True)
+    body = models.TextField(_("raw body"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=WebhookReceiptStatus.choices,
+        default=WebhookReceiptStatus.RECEIVED,
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    triggered_at = models.DateTimeField(
+        _("triggered in store at"), null=True, blank=True
+    )
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    leased_until = models.DateTimeField(_("worker lease until"), null=True, blank=True)
+
+    objects = WebhookReceiptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("webhook receipt")
+        verbose_name_plural = _("webhook receipts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "delivery_id"],
+                name="webhookreceipt_unique_channel_delivery",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["channel", "business_key"],
+                name="webhookreceipt_bizkey_idx",
+            ),
+            models.Index(
+                fields=["status", "created_at"],
+                condition=Q(status__in=["received", "processing"]),
+                name="webhookreceipt_open_idx",
+            ),
+            models.Index(
+                fields=["channel", "created_at"], name="webhookreceipt_recent_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk} ({self.status})"
+
+
+class SyncKind(models.TextChoices):
+    """What a cursor tracks."""
+
+    ORDERS = "orders", _("Orders")
+
+
+class SyncCursor(models.Model):
+    """How far a channel's poll has read, and who may move it (a lease, one sync at a time)."""
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="sync_cursors",
+        verbose_name=_("store"),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=SyncKind.choices, default=SyncKind.ORDERS
+    )
+    value = models.CharField(_("cursor"), max_length=200, blank=True)
+    lease_token = models.UUIDField(_("lease token"), null=True, blank=True)
+    leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    consecutive_failures = models.PositiveIntegerField(
+        _("failures in a row"), default=0
+    )
+
+    class Meta:
+        ordering = ["channel_id", "kind"]
+        verbose_name = _("sync cursor")
+        verbose_name_plural = _("sync cursors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "kind"], name="synccursor_unique_channel_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.kind} @ {self.value or '—'}"
+
+
+class SyncRunKind(models.TextChoices):
+    POLL = "poll", _("Poll")
+    BACKFILL = "backfill", _("Backfill")
+    PUSH = "push", _("Push")
+
+
+class SyncRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIAL = "partial", _("Finished with errors")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped (another sync was running)")
+
+
+class SyncRun(models.Model):
+    """What one poll, backfill or push did: counts, errors, and when."""
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        related_name="sync_runs",
+        verbose_name=_("store"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SyncRunKind.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=SyncRunStatus.choices,
+        default=SyncRunStatus.RUNNING,
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    fetched = models.PositiveIntegerField(_("fetched"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        indexes = [
+            models.Index(
+                fields=["channel", "kind", "started_at"], name="syncrun_channel_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.channel_id} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

@@ -1,6 +1,6 @@
 import factory
 
-from connectors.models import Channel, ChannelKind
+from connectors.models import Channel, ChannelKind, WebhookReceipt
 
 
 class ChannelFactory(factory.django.DjangoModelFactory):
@@ -16,3 +16,14 @@ class ChannelFactory(factory.django.DjangoModelFactory):
     credentials = factory.LazyFunction(
         lambda: {"access_token": "shpat_test_token_123456"}
     )
+
+
+class WebhookReceiptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookReceipt
+
+    channel = factory.SubFactory(ChannelFactory)
+    topic = "orders/updated"
+    delivery_id = factory.Sequence(lambda n: f"delivery-{n}")
+    body = '{"id": 1}'
+    headers = factory.LazyFunction(dict)

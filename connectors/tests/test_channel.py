@@ -67,6 +67,8 @@ def test_admin_replaces_credentials_only_when_new_ones_are_given(client):
         "currency": "USD",
         "shop_url": "https://us.myshopify.com",
         "is_active": "on",
+        "poll_interval_minutes": "5",
+        "sync_lookback_minutes": "240",
         "new_credentials": "",
     }
 

@@ -1,0 +1,526 @@
+"""Provider-agnostic writes of the connectors: webhook receipts, sync leases and runs.
+
+Provider packages (connectors.shopify, later connectors.woocommerce) do the talking to the
+store; these services keep the record of what arrived and what a sync did, so nothing a
+store sent is lost and every failure is visible.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.db import OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from connectors.exceptions import (
+    ChannelUnauthorizedError,
+    ConnectorError,
+    ConnectorTransientError,
+    SyncLeaseLostError,
+)
+from connectors.models import (
+    Channel,
+    SyncCursor,
+    SyncKind,
+    SyncRun,
+    SyncRunStatus,
+    WebhookReceipt,
+    WebhookReceiptStatus,
+)
+from connectors.providers import provider_get
+from erp.core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+# A receipt whose processing keeps failing transiently is given up after this many
+# attempts and marked failed, so it shows up for ops instead of cycling for ever.
+RECEIPT_MAX_ATTEMPTS = 10
+# Long enough for any one receipt (an order fetch plus the ingest), short enough that a
+# receipt of a worker killed mid-way is picked up again within minutes.
+RECEIPT_LEASE = timedelta(minutes=5)
+# Rejected deliveries are kept for ops, but anyone can post them: cap what they store.
+REJECTED_BODY_LIMIT = 4096
+# SyncRun.errors keeps the first errors only; the count is in `failed`.
+SYNC_RUN_ERRORS_LIMIT = 100
+
+
+# --- Webhook receipts -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptRecordResult:
+    """What recording a delivery did: the receipt and whether it is new work."""
+
+    receipt: WebhookReceipt
+    is_new: bool
+
+    @property
+    def status(self) -> str:
+        return self.receipt.status
+
+
+def _schedule_processing(receipt_id: int) -> None:
+    from connectors.tasks import webhook_receipt_process_task
+
+    # robust: the receipt is committed; a broker outage must not turn the store's
+    # delivery into an error. The requeue sweep processes it later.
+    transaction.on_commit(
+        partial(webhook_receipt_process_task.delay, receipt_id), robust=True
+    )
+
+
+@transaction.atomic(durable=True)
+def webhook_receipt_record(
+    *,
+    channel_id: int,
+    topic: str,
+    delivery_id: str,
+    body: str,
+    headers: Mapping[str, str],
+    business_key: str = "",
+    triggered_at: datetime | None = None,
+) -> ReceiptRecordResult:
+    """Store a verified delivery once and schedule its processing after commit.
+
+    A redelivery (same channel and delivery id) returns the stored receipt and does
+    nothing. A new delivery whose business key (e.g. order id + updated_at) was already
+    received is stored as a duplicate and not processed.
+    """
+    receipt, created = WebhookReceipt.objects.get_or_create(
+        channel_id=channel_id,
+        delivery_id=delivery_id,
+        defaults={
+            "topic": topic,
+            "body": body,
+            "headers": dict(headers),
+            "business_key": business_key,
+            "triggered_at": triggered_at,
+        },
+    )
+    if not created:
+        logger.info(
+            "connectors.webhook.redelivery",
+            extra={"receipt_id": receipt.pk, "delivery_id": delivery_id},
+        )
+        return ReceiptRecordResult(receipt=receipt, is_new=False)
+    original = _same_business_key(receipt)
+    if original is not None:
+        receipt.status = WebhookReceiptStatus.DUPLICATE
+        receipt.result = {"duplicate_of": original}
+        receipt.save(update_fields=["status", "result", "updated_at"])
+        return ReceiptRecordResult(receipt=receipt, is_new=False)
+    _schedule_processing(receipt.pk)
+    return ReceiptRecordResult(receipt=receipt, is_new=True)
+
+
+def _same_business_key(receipt: WebhookReceipt) -> int | None:
+    """The earlier receipt carrying the same change, if one is done or on its way."""
+    if not receipt.business_key:
+        return None
+    return (
+        WebhookReceipt.objects.filter(
+            channel_id=receipt.channel_id,
+            business_key=receipt.business_key,
+            status__in=[
+                WebhookReceiptStatus.RECEIVED,
+                WebhookReceiptStatus.PROCESSING,
+                WebhookReceiptStatus.PROCESSED,
+            ],
+        )
+        .exclude(pk=receipt.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic(durable=True)
+def webhook_receipt_reject(
+    *,
+    channel_id: int,
+    topic: str,
+    body: str,
+    headers: Mapping[str, str],
+    reason: str,
+) -> WebhookReceipt:
+    """Keep a visible record of a delivery we refused (bad or missing signature)."""
+    receipt = WebhookReceipt.objects.create(
+        channel_id=channel_id,
+        topic=topic[:100],
+        delivery_id=None,
+        body=body[:REJECTED_BODY_LIMIT],
+        headers=dict(headers),
+        status=WebhookReceiptStatus.REJECTED,
+        error=reason,
+    )
+    logger.warning(
+        "connectors.webhook.rejected",
+        extra={"receipt_id": receipt.pk, "channel_id": channel_id, "reason": reason},
+    )
+    return receipt
+
+
+def _receipt_claim(receipt_id: int) -> bool:
+    """Take the receipt for this worker: a conditional UPDATE, one winner."""
+    now = timezone.now()
+    claimable = WebhookReceipt.objects.filter(
+        Q(status=WebhookReceiptStatus.RECEIVED)
+        | Q(status=WebhookReceiptStatus.PROCESSING, leased_until__lt=now),
+        pk=receipt_id,
+    )
+    return (
+        claimable.update(
+            status=WebhookReceiptStatus.PROCESSING,
+            attempts=F("attempts") + 1,
+            leased_until=now + RECEIPT_LEASE,
+            updated_at=now,
+        )
+        == 1
+    )
+
+
+def _receipt_finish(
+    receipt_id: int,
+    *,
+    status: str,
+    error: str = "",
+    result: Mapping[str, Any] | None = None,
+) -> None:
+    now = timezone.now()
+    values: dict[str, Any] = {
+        "status": status,
+        "error": error,
+        "leased_until": None,
+        "updated_at": now,
+    }
+    if result is not None:
+        values["result"] = dict(result)
+    if status in (WebhookReceiptStatus.PROCESSED, WebhookReceiptStatus.DUPLICATE):
+        values["processed_at"] = now
+    # Only the claiming worker moves it on; a receipt reset by an admin retry meanwhile
+    # keeps its new state.
+    WebhookReceipt.objects.filter(
+        pk=receipt_id, status=WebhookReceiptStatus.PROCESSING
+    ).update(**values)
+
+
+def webhook_receipt_process(*, receipt_id: int) -> str | None:
+    """Process one stored delivery; safe to call twice, returns the final status or None.
+
+    Not atomic on purpose: the provider calls the store and then the order ingest (its
+    own durable transaction). Transient errors put the receipt back and re-raise so the
+    task retries; anything else marks it failed with the reason, never crashing a worker.
+    """
+    if not _receipt_claim(receipt_id):
+        return None
+    receipt = WebhookReceipt.objects.select_related("channel").get(pk=receipt_id)
+    original = _same_business_key(receipt)
+    if original is not None and original < receipt.pk:
+        _receipt_finish(
+            receipt_id,
+            status=WebhookReceiptStatus.DUPLICATE,
+            result={"duplicate_of": original},
+        )
+        return WebhookReceiptStatus.DUPLICATE
+    try:
+        result = provider_get(receipt.channel.kind).webhook_process(receipt=receipt)
+    except (ConnectorTransientError, OperationalError) as exc:
+        # OperationalError: lock timeouts and dropped connections pass on retry.
+        message = f"{exc.__class__.__name__}: {exc}"
+        if receipt.attempts >= RECEIPT_MAX_ATTEMPTS:
+            _receipt_finish(
+                receipt_id,
+                status=WebhookReceiptStatus.FAILED,
+                error=f"Gave up after {receipt.attempts} attempts. {message}",
+            )
+            return WebhookReceiptStatus.FAILED
+        WebhookReceipt.objects.filter(
+            pk=receipt_id, status=WebhookReceiptStatus.PROCESSING
+        ).update(
+            status=WebhookReceiptStatus.RECEIVED,
+            error=message,
+            leased_until=None,
+            updated_at=timezone.now(),
+        )
+        raise
+    except ChannelUnauthorizedError as exc:
+        channel_mark_unauthorized(channel_id=receipt.channel_id, reason=exc.message)
+        _receipt_finish(
+            receipt_id, status=WebhookReceiptStatus.FAILED, error=exc.message
+        )
+        return WebhookReceiptStatus.FAILED
+    except ApplicationError as exc:
+        _receipt_finish(
+            receipt_id, status=WebhookReceiptStatus.FAILED, error=exc.message
+        )
+        return WebhookReceiptStatus.FAILED
+    # The receipt is the boundary between a store's payload and our code: a bug must
+    # leave a failed, retryable receipt with its reason, not a crashed worker.
+    except Exception as exc:
+        logger.exception(
+            "connectors.webhook.process_crashed", extra={"receipt_id": receipt_id}
+        )
+        _receipt_finish(
+            receipt_id,
+            status=WebhookReceiptStatus.FAILED,
+            error=f"Unexpected error {exc.__class__.__name__}: {exc}",
+        )
+        return WebhookReceiptStatus.FAILED
+    _receipt_finish(receipt_id, status=WebhookReceiptStatus.PROCESSED, result=result)
+    return WebhookReceiptStatus.PROCESSED
+
+
+@transaction.atomic(durable=True)
+def webhook_receipt_retry(*, receipt_id: int) -> WebhookReceipt:
+    """Put a failed (or stuck) receipt back in line with fresh attempts.
+
+    Raises: ConnectorError for a rejected delivery (its signature was wrong, so its body
+    cannot be trusted) or one that is already processed.
+    """
+    receipt = WebhookReceipt.objects.filter(pk=receipt_id).first()
+    if receipt is None:
+        raise ConnectorError("That webhook receipt no longer exists.", id=receipt_id)
+    if receipt.status == WebhookReceiptStatus.REJECTED:
+        raise ConnectorError(
+            "A rejected delivery cannot be retried: its signature did not match.",
+            id=receipt_id,
+        )
+    if receipt.status in (
+        WebhookReceiptStatus.PROCESSED,
+        WebhookReceiptStatus.DUPLICATE,
+    ):
+        raise ConnectorError(
+            f"That receipt is already {receipt.status}.", id=receipt_id
+        )
+    WebhookReceipt.objects.filter(pk=receipt_id).update(
+        status=WebhookReceiptStatus.RECEIVED,
+        attempts=0,
+        leased_until=None,
+        updated_at=timezone.now(),
+    )
+    _schedule_processing(receipt_id)
+    receipt.refresh_from_db()
+    return receipt
+
+
+def webhook_receipts_requeue(
+    *, received_before: timedelta = timedelta(minutes=2), limit: int = 500
+) -> int:
+    """Schedule processing of receipts whose task was lost or whose worker died."""
+    from connectors.tasks import webhook_receipt_process_task
+
+    now = timezone.now()
+    ids = list(
+        WebhookReceipt.objects.waiting(now=now, received_before=now - received_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for receipt_id in ids:
+        webhook_receipt_process_task.delay(receipt_id)
+    if ids:
+        logger.info("connectors.webhook.requeued", extra={"count": len(ids)})
+    return len(ids)
+
+
+# --- Channel authorisation ---------------------------------------------------------------
+
+
+def channel_mark_unauthorized(*, channel_id: int, reason: str) -> None:
+    """Flag the channel as needing re-authorisation; syncs and pushes stop until then.
+
+    A single UPDATE so it can run from any worker path, inside a transaction or not.
+    """
+    updated = Channel.objects.filter(
+        pk=channel_id, requires_reauthorization=False
+    ).update(
+        requires_reauthorization=True,
+        auth_error=reason,
+        auth_failed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    if updated:
+        logger.warning(
+            "connectors.channel.unauthorized",
+            extra={"channel_id": channel_id, "reason": reason},
+        )
+
+
+@transaction.atomic(durable=True)
+def channel_mark_authorized(*, channel_id: int) -> None:
+    """Clear the re-authorisation flag after new credentials were stored."""
+    Channel.objects.filter(pk=channel_id).update(
+        requires_reauthorization=False,
+        auth_error="",
+        auth_failed_at=None,
+        updated_at=timezone.now(),
+    )
+
+
+# --- Sync leases ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncLease:
+    """Proof that this worker owns a channel's cursor until `leased_until`."""
+
+    cursor_id: int
+    channel_id: int
+    token: uuid.UUID
+    value: str
+
+
+def sync_cursor_acquire(
+    *,
+    channel_id: int,
+    kind: str = SyncKind.ORDERS,
+    lease: timedelta = timedelta(minutes=10),
+) -> SyncLease | None:
+    """Take the channel's sync lease, or None when another worker holds it.
+
+    A conditional UPDATE (free, or expired) decides the owner: rowcount 1 wins. Works
+    the same on PostgreSQL and SQLite and needs no lock held across store calls.
+    """
+    cursor, _ = SyncCursor.objects.get_or_create(channel_id=channel_id, kind=kind)
+    now = timezone.now()
+    token = uuid.uuid4()
+    won = (
+        SyncCursor.objects.filter(pk=cursor.pk)
+        .filter(_lease_is_free(now))
+        .update(lease_token=token, leased_until=now + lease, last_attempt_at=now)
+    )
+    if won != 1:
+        return None
+    cursor.refresh_from_db(fields=["value"])
+    return SyncLease(
+        cursor_id=cursor.pk, channel_id=channel_id, token=token, value=cursor.value
+    )
+
+
+def _lease_is_free(now: datetime) -> Q:
+    return Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+
+
+def sync_cursor_advance(
+    *, lease: SyncLease, value: str, extend: timedelta = timedelta(minutes=10)
+) -> None:
+    """Save how far the sync got and extend the lease.
+
+    Raises: SyncLeaseLostError when the lease expired and another worker took it.
+    """
+    now = timezone.now()
+    updated = SyncCursor.objects.filter(
+        pk=lease.cursor_id, lease_token=lease.token
+    ).update(value=value, leased_until=now + extend)
+    if updated != 1:
+        raise SyncLeaseLostError(
+            "Another worker took over this channel's sync.",
+            channel_id=lease.channel_id,
+        )
+
+
+def sync_cursor_release(*, lease: SyncLease, succeeded: bool, error: str = "") -> None:
+    """Give the lease back and record the outcome on the cursor."""
+    now = timezone.now()
+    values: dict[str, Any] = {"lease_token": None, "leased_until": None}
+    if succeeded:
+        values.update(last_success_at=now, last_error="", consecutive_failures=0)
+    else:
+        values.update(
+            last_error=error, consecutive_failures=F("consecutive_failures") + 1
+        )
+    SyncCursor.objects.filter(pk=lease.cursor_id, lease_token=lease.token).update(
+        **values
+    )
+
+
+# --- Sync runs --------------------------------------------------------------------------
+
+
+@dataclass
+class SyncCounts:
+    """Counts of one page (or run) of a sync, added to the SyncRun as it goes."""
+
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, other: SyncCounts) -> None:
+        self.fetched += other.fetched
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+
+
+def sync_run_start(
+    *, channel_id: int, kind: str, params: Mapping[str, Any] | None = None
+) -> SyncRun:
+    """Open the record of one poll, backfill or push."""
+    return SyncRun.objects.create(
+        channel_id=channel_id, kind=kind, params=dict(params or {})
+    )
+
+
+def sync_run_skipped(*, channel_id: int, kind: str, reason: str) -> SyncRun:
+    """Record a sync that did not run (another one held the lease, store not connected)."""
+    now = timezone.now()
+    return SyncRun.objects.create(
+        channel_id=channel_id,
+        kind=kind,
+        status=SyncRunStatus.SKIPPED,
+        message=reason,
+        started_at=now,
+        finished_at=now,
+    )
+
+
+@transaction.atomic
+def sync_run_add(*, run_id: int, counts: SyncCounts) -> None:
+    """Add one page's counts to a running SyncRun, so progress is visible as it goes."""
+    SyncRun.objects.filter(pk=run_id).update(
+        fetched=F("fetched") + counts.fetched,
+        created=F("created") + counts.created,
+        updated=F("updated") + counts.updated,
+        unchanged=F("unchanged") + counts.unchanged,
+        failed=F("failed") + counts.failed,
+    )
+    if counts.errors:
+        run = SyncRun.objects.only("errors").get(pk=run_id)
+        room = SYNC_RUN_ERRORS_LIMIT - len(run.errors)
+        if room > 0:
+            SyncRun.objects.filter(pk=run_id).update(
+                errors=[*run.errors, *counts.errors[:room]]
+            )
+
+
+def sync_run_finish(*, run_id: int, message: str = "", failed: bool = False) -> SyncRun:
+    """Close a SyncRun: failed if it stopped early, partial if some items failed."""
+    run = SyncRun.objects.get(pk=run_id)
+    if failed:
+        run.status = SyncRunStatus.FAILED
+    elif run.failed:
+        run.status = SyncRunStatus.PARTIAL
+    else:
+        run.status = SyncRunStatus.SUCCEEDED
+    run.message = message
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "message", "finished_at"])
+    return run
+
+
+def sync_errors_from(
+    failures: Sequence[tuple[str, str]],
+) -> list[dict[str, str]]:
+    """[(external id, error)] → the JSON shape SyncRun.errors keeps."""
+    return [{"external_id": ext, "error": err} for ext, err in failures]

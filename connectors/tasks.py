@@ -1,0 +1,29 @@
+"""Background jobs of the connectors: thin, id-only, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from connectors.exceptions import ConnectorTransientError
+from connectors.services import webhook_receipt_process, webhook_receipts_requeue
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(ConnectorTransientError, OperationalError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    ignore_result=True,
+)
+def webhook_receipt_process_task(receipt_id: int) -> None:
+    """Process one stored webhook delivery."""
+    webhook_receipt_process(receipt_id=receipt_id)
+
+
+@shared_task(ignore_result=True)
+def webhook_receipts_requeue_task() -> int:
+    """Beat: schedule receipts whose task was lost or whose worker died."""
+    return webhook_receipts_requeue()

@@ -1,0 +1,96 @@
+import pytest
+from django.contrib.auth.models import Group, User
+
+from connectors.models import SyncRunKind, WebhookReceiptStatus
+from connectors.services import sync_run_start
+from connectors.tests.factories import ChannelFactory, WebhookReceiptFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _staff(client, group: str) -> User:
+    user = User.objects.create_user(
+        username=group, password="pw-for-tests-1", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return user
+
+
+def test_ops_sees_receipts_with_their_error(client):
+    receipt = WebhookReceiptFactory(
+        status=WebhookReceiptStatus.FAILED, error="line_items[0]: bad quantity"
+    )
+    _staff(client, "ops")
+
+    listing = client.get("/admin/connectors/webhookreceipt/")
+    page = client.get(f"/admin/connectors/webhookreceipt/{receipt.pk}/change/")
+
+    assert listing.status_code == 200
+    assert page.status_code == 200
+    assert "line_items[0]: bad quantity" in page.content.decode()
+
+
+def test_receipts_are_read_only_even_for_admins(client):
+    receipt = WebhookReceiptFactory()
+    _staff(client, "admin")
+
+    response = client.post(
+        f"/admin/connectors/webhookreceipt/{receipt.pk}/change/", {"topic": "x"}
+    )
+
+    assert response.status_code == 403
+    receipt.refresh_from_db()
+    assert receipt.topic == "orders/updated"
+    assert client.get("/admin/connectors/webhookreceipt/add/").status_code == 403
+
+
+def test_admin_retries_failed_receipts_and_is_told_about_rejected_ones(
+    client, enqueued, django_capture_on_commit_callbacks
+):
+    failed = WebhookReceiptFactory(status=WebhookReceiptStatus.FAILED, attempts=4)
+    rejected = WebhookReceiptFactory(
+        status=WebhookReceiptStatus.REJECTED, delivery_id=None
+    )
+    _staff(client, "admin")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/connectors/webhookreceipt/",
+            {
+                "action": "retry_selected",
+                "_selected_action": [failed.pk, rejected.pk],
+            },
+            follow=True,
+        )
+
+    failed.refresh_from_db()
+    rejected.refresh_from_db()
+    assert (failed.status, failed.attempts) == (WebhookReceiptStatus.RECEIVED, 0)
+    assert rejected.status == WebhookReceiptStatus.REJECTED
+    assert enqueued == [failed.pk]
+    text = response.content.decode()
+    assert "1 receipt(s) queued again." in text
+    assert "signature did not match" in text
+
+
+def test_ops_cannot_retry_receipts(client):
+    failed = WebhookReceiptFactory(status=WebhookReceiptStatus.FAILED)
+    _staff(client, "ops")
+
+    page = client.get("/admin/connectors/webhookreceipt/").content.decode()
+
+    assert "retry_selected" not in page
+    failed.refresh_from_db()
+    assert failed.status == WebhookReceiptStatus.FAILED
+
+
+def test_sync_runs_are_listed_with_their_counts(client):
+    channel = ChannelFactory(code="us")
+    sync_run_start(channel_id=channel.pk, kind=SyncRunKind.BACKFILL)
+    _staff(client, "ops")
+
+    response = client.get("/admin/connectors/syncrun/")
+
+    assert response.status_code == 200
+    assert "Backfill" in response.content.decode()
