@@ -24,6 +24,10 @@ app.conf.beat_schedule = {
         "task": "erp.core.tasks.outbox_drain_task",
         "schedule": 30.0,
     },
+    "orders-awaiting-stock": {
+        "task": "orders.tasks.orders_awaiting_stock_allocate_task",
+        "schedule": 60.0,
+    },
     "worker-heartbeat": {
         "task": "erp.core.tasks.heartbeat_enqueue_task",
         "schedule": 60.0,

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from erp.core.views import dashboard
+from erp.dashboard import dashboard
 
 admin.site.site_header = "DTC ERP"
 admin.site.site_title = "DTC ERP"
@@ -10,6 +10,7 @@ admin.site.index_title = "Operations"
 
 api_v1 = [
     path("", include("erp.core.api.urls")),
+    path("orders/", include("orders.api.urls")),
 ]
 
 urlpatterns = [

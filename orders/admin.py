@@ -2,11 +2,100 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from erp.core.admin import ReadOnlyAdmin
-from orders.models import Customer, Order, OrderEvent, OrderLine
+from erp.core.exceptions import ApplicationError
+from orders.choices import ReviewRuleKind
+from orders.models import Customer, Order, OrderEvent, OrderLine, ReviewRule
+from orders.review import review_rule_dry_run
+from orders.services.workflow import (
+    order_allocate,
+    order_approve,
+    order_cancel,
+    order_hold,
+)
+
+
+class OrderActionForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={"size": 40, "placeholder": _("why (shown in the timeline)")}
+        ),
+    )
+
+
+class CountryFilter(admin.SimpleListFilter):
+    title = _("destination country")
+    parameter_name = "country"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = (
+            Order.objects.order_by()
+            .values_list("shipping_address__country_code", flat=True)
+            .distinct()
+        )
+        return [(code, code) for code in sorted(c for c in codes if c)]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Order]
+    ) -> QuerySet[Order]:
+        if self.value():
+            return queryset.filter(shipping_address__country_code=self.value())
+        return queryset
+
+
+class HoldReasonFilter(admin.SimpleListFilter):
+    title = _("hold reason")
+    parameter_name = "hold_reason"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [*ReviewRuleKind.choices, ("manual", _("Held by hand"))]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Order]
+    ) -> QuerySet[Order]:
+        if self.value():
+            return queryset.filter(hold_codes__contains=f",{self.value()},")
+        return queryset
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = _("placed")
+    parameter_name = "age"
+    HOURS = {"1d": 24, "3d": 72, "7d": 168}
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("1d", _("more than 1 day ago")),
+            ("3d", _("more than 3 days ago")),
+            ("7d", _("more than 7 days ago")),
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Order]
+    ) -> QuerySet[Order]:
+        hours = self.HOURS.get(self.value() or "")
+        if hours:
+            return queryset.filter(
+                placed_at__lt=timezone.now() - timedelta(hours=hours)
+            )
+        return queryset
 
 
 class OrderLineInline(admin.TabularInline):
@@ -19,24 +108,48 @@ class OrderLineInline(admin.TabularInline):
         "quantity",
         "unit_price",
         "discount_total",
-        "tax_total",
-        "product",
+        "is_removed",
+        "allocated_from",
     ]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description=_("allocated from"))
+    def allocated_from(self, line: OrderLine) -> str:
+        rows = [
+            (
+                a.stock_item.warehouse.code,
+                f" lot {a.stock_item.batch.code}" if a.stock_item.batch_id else "",
+                a.quantity,
+                a.get_status_display(),
+            )
+            for a in line.allocations.select_related(
+                "stock_item__warehouse", "stock_item__batch"
+            )
+        ]
+        if not rows:
+            return "—"
+        return format_html_join("", "<div>{}{}: {} ({})</div>", rows)
+
 
 class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "type", "actor", "message", "data"]
+    fields = ["created_at", "type", "message", "actor"]
     readonly_fields = fields
-    ordering = ["-created_at", "-pk"]
+    ordering = ["created_at", "pk"]
+    verbose_name_plural = _("timeline")
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -46,26 +159,265 @@ class OrderAdmin(ReadOnlyAdmin):
         "number",
         "channel",
         "status",
+        "why",
         "financial_status",
         "total",
         "currency",
+        "country",
         "placed_at",
     ]
-    list_filter = ["status", "financial_status", "fulfillment_status", "channel"]
+    list_filter = [
+        "status",
+        "channel",
+        CountryFilter,
+        HoldReasonFilter,
+        AgeFilter,
+        "financial_status",
+    ]
     list_select_related = ["channel"]
-    search_fields = ["number", "external_id", "email", "customer__email_normalized"]
+    search_fields = ["=number", "=external_id", "email", "=customer__email_normalized"]
     date_hierarchy = "placed_at"
     inlines = [OrderLineInline, OrderEventInline]
+    action_form = OrderActionForm
+    actions = [
+        "approve_selected",
+        "hold_selected",
+        "allocate_selected",
+        "cancel_selected",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "number",
+                    "channel",
+                    "status",
+                    "hold_reasons_display",
+                    "review_flags_display",
+                    "version",
+                ]
+            },
+        ),
+        (
+            _("Money"),
+            {
+                "fields": [
+                    "currency",
+                    "subtotal",
+                    "discount_total",
+                    "shipping_total",
+                    "tax_total",
+                    "total",
+                    "financial_status",
+                ]
+            },
+        ),
+        (
+            _("Customer and delivery"),
+            {
+                "fields": [
+                    "customer",
+                    "email",
+                    "shipping_address",
+                    "shipping_lines",
+                    "risk_level",
+                    "note",
+                    "tags",
+                ]
+            },
+        ),
+        (
+            _("Store"),
+            {
+                "fields": [
+                    "external_id",
+                    "source",
+                    "placed_at",
+                    "store_updated_at",
+                    "fulfillment_status",
+                    "cancelled_at",
+                    "cancel_reason",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = ["hold_reasons_display", "review_flags_display"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
+    ):  # type: ignore[no-untyped-def]
+        # Ops type order numbers with or without the store's "#".
+        term = search_term.strip()
+        if term and not term.startswith("#") and term.isdigit():
+            extra = queryset.filter(number=f"#{term}")
+            results, distinct = super().get_search_results(request, queryset, term)
+            return results | extra, distinct
+        return super().get_search_results(request, queryset, term)
+
+    @admin.display(description=_("why"))
+    def why(self, order: Order) -> str:
+        return "; ".join(r["message"] for r in order.hold_reasons) or "—"
+
+    @admin.display(description=_("country"))
+    def country(self, order: Order) -> str:
+        return order.country_code
+
+    @admin.display(description=_("hold reasons"))
+    def hold_reasons_display(self, order: Order) -> str:
+        if not order.hold_reasons:
+            return "—"
+        return format_html_join(
+            "", "<div>{}</div>", ((r["message"],) for r in order.hold_reasons)
+        )
+
+    @admin.display(description=_("flags"))
+    def review_flags_display(self, order: Order) -> str:
+        if not order.review_flags:
+            return "—"
+        return format_html_join(
+            "", "<div>{}</div>", ((r["message"],) for r in order.review_flags)
+        )
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Order | None = None
+    ) -> list[str]:
+        return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Order],
+        verb: str,
+        call: Callable[[int, str], object],
+        *,
+        needs_reason: bool,
+    ) -> None:
+        reason = (request.POST.get("reason") or "").strip()
+        if needs_reason and not reason:
+            self.message_user(
+                request, _("Give a reason for this action."), messages.ERROR
+            )
+            return
+        done = 0
+        for order_id, number in queryset.values_list("pk", "number"):
+            try:
+                call(order_id, reason)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{number}: {exc.message}", messages.WARNING)
+        if done:
+            self.message_user(
+                request, _("%(verb)s %(n)d order(s).") % {"verb": verb, "n": done}
+            )
+
+    @admin.action(description=_("Approve selected orders"), permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(
+            request,
+            queryset,
+            _("Approved"),
+            lambda pk, reason: order_approve(
+                order_id=pk, actor=request.user, reason=reason
+            ),
+            needs_reason=True,
+        )
+
+    @admin.action(description=_("Hold selected orders"), permissions=["change"])
+    def hold_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(
+            request,
+            queryset,
+            _("Held"),
+            lambda pk, reason: order_hold(
+                order_id=pk, actor=request.user, reason=reason
+            ),
+            needs_reason=True,
+        )
+
+    @admin.action(description=_("Allocate selected orders"), permissions=["change"])
+    def allocate_selected(
+        self, request: HttpRequest, queryset: QuerySet[Order]
+    ) -> None:
+        self._each(
+            request,
+            queryset,
+            _("Tried allocation for"),
+            lambda pk, reason: order_allocate(order_id=pk, actor=request.user),
+            needs_reason=False,
+        )
+
+    @admin.action(description=_("Cancel selected orders"), permissions=["change"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(
+            request,
+            queryset,
+            _("Cancelled"),
+            lambda pk, reason: order_cancel(
+                order_id=pk, actor=request.user, reason=reason
+            ),
+            needs_reason=True,
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # The page stays read-only; "change" here only gates the actions above.
+        return obj is None and request.user.has_perm("orders.change_order")
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "email", "phone", "created_at"]
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "phone", "is_blocked", "created_at"]
+    list_filter = ["is_blocked"]
     search_fields = ["email_normalized", "phone_normalized", "first_name", "last_name"]
+    fields = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "is_blocked",
+        "blocked_reason",
+        "tags",
+    ]
+    readonly_fields = ["first_name", "last_name", "email", "phone"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(OrderEvent)
 class OrderEventAdmin(ReadOnlyAdmin):
-    list_display = ["order", "type", "actor", "created_at"]
+    list_display = ["order", "type", "message", "actor", "created_at"]
     list_filter = ["type"]
     list_select_related = ["order", "actor"]
+
+
+@admin.register(ReviewRule)
+class ReviewRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "action", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["kind", "action", "is_active"]
+    filter_horizontal = ["channels"]
+    actions = ["dry_run"]
+
+    @admin.action(description=_("Dry run on the last 100 orders"))
+    def dry_run(
+        self, request: HttpRequest, queryset: QuerySet[ReviewRule]
+    ) -> HttpResponse:
+        results = [
+            (rule, review_rule_dry_run(rule=rule, last_n=100)) for rule in queryset
+        ]
+        return TemplateResponse(
+            request,
+            "admin/orders/reviewrule/dry_run.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Review rule dry run"),
+                "results": [
+                    (rule, rows, sum(r.fired for r in rows)) for rule, rows in results
+                ],
+                "opts": self.model._meta,
+            },
+        )
