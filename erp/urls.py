@@ -10,6 +10,7 @@ admin.site.index_title = "Operations"
 
 api_v1 = [
     path("", include("erp.core.api.urls")),
+    path("inventory/", include("inventory.api.urls")),
     path("orders/", include("orders.api.urls")),
 ]
 

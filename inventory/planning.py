@@ -193,6 +193,8 @@ class WarehouseCandidate:
     code: str
     priority: int
     serves_destination: bool
+    # Named the destination in its service area (rather than serving anywhere).
+    serves_explicitly: bool = False
 
 
 def warehouses_able_to_ship(
@@ -203,8 +205,9 @@ def warehouses_able_to_ship(
 ) -> list[WarehouseCandidate]:
     """Warehouses that alone can ship every demand now, best first.
 
-    `sellable` maps warehouse id -> product id -> units. Best: one that serves the
-    destination, then lower priority number, then code.
+    `sellable` maps warehouse id -> product id -> units. Best: one configured for the
+    destination, then one that serves anywhere, then one that does not serve it;
+    within each, lower priority number, then code.
     """
     needed = demand_by_product(demands)
     able = [
@@ -217,7 +220,13 @@ def warehouses_able_to_ship(
     ]
     return sorted(
         able,
-        key=lambda c: (not c.serves_destination, c.priority, c.code, c.warehouse_id),
+        key=lambda c: (
+            not c.serves_destination,
+            not c.serves_explicitly,
+            c.priority,
+            c.code,
+            c.warehouse_id,
+        ),
     )
 
 

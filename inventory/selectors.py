@@ -115,7 +115,8 @@ def stock_warehouses_for_requests(
 ) -> list[WarehouseCandidate]:
     """Active warehouses that alone can ship every request now, best first.
 
-    Best: serves the destination country/region, then lower priority, then code.
+    Best: configured for the destination country/region, then serving anywhere,
+    then lower priority, then code.
     An empty list means no single warehouse can (split, or wait for stock).
     """
     if not requests:
@@ -133,6 +134,11 @@ def stock_warehouses_for_requests(
             priority=wh.priority,
             serves_destination=(
                 wh.serves(country=country, region=region) if country else True
+            ),
+            serves_explicitly=bool(
+                country
+                and wh.service_area
+                and wh.serves(country=country, region=region)
             ),
         )
         for wh in Warehouse.objects.filter(pk__in=list(sellable), is_active=True)

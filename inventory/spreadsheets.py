@@ -1,0 +1,201 @@
+"""CSV/XLSX plumbing for imports and exports (django-import-export and tablib).
+
+Reading a file and writing one are here; the import services that change data are
+in inventory/services/imports.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import tablib
+from django.db.models import QuerySet
+from django.utils import timezone
+from import_export import fields, resources
+from import_export.formats.base_formats import CSV, XLSX
+
+from erp.core.exceptions import ApplicationError
+from inventory.models import Product, StockItem
+
+FORMATS = {"csv": CSV, "xlsx": XLSX}
+
+PRODUCT_COLUMNS = (
+    "sku",
+    "title",
+    "barcode",
+    "weight_grams",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "hs_code",
+    "country_of_origin",
+    "unit_cost",
+    "cost_currency",
+    "is_lot_tracked",
+    "shelf_life_days",
+    "is_active",
+)
+
+STOCK_COUNT_COLUMNS = ("sku", "warehouse", "lot", "counted_quantity", "reason")
+# Columns the export adds for the counter's information; ignored on import.
+STOCK_COUNT_INFO_COLUMNS = (
+    "title",
+    "lot_expires_on",
+    "quantity_on_hand",
+    "quantity_allocated",
+)
+
+
+class ImportFileError(ApplicationError):
+    """The file cannot be read, or its columns are wrong; nothing was imported."""
+
+    code = "import_file_invalid"
+
+
+def content_type_for(file_format: str) -> str:
+    """The MIME type of an export in this format."""
+    return _format(file_format).CONTENT_TYPE
+
+
+def _format(file_format: str) -> CSV | XLSX:
+    try:
+        return FORMATS[file_format.lower()]()
+    except KeyError:
+        raise ImportFileError(
+            f"Unknown file format {file_format!r}; use csv or xlsx.",
+            allowed=sorted(FORMATS),
+        ) from None
+
+
+def dataset_load(
+    *,
+    content: bytes,
+    file_format: str,
+    required: Collection[str],
+    allowed: Collection[str],
+) -> tablib.Dataset:
+    """Read a CSV/XLSX upload; refuses unreadable files and missing or unknown columns."""
+    fmt = _format(file_format)
+    try:
+        if file_format.lower() == "csv":
+            # utf-8-sig: spreadsheet programs put a byte-order mark before the header.
+            dataset = fmt.create_dataset(content.decode("utf-8-sig"))
+        else:
+            dataset = fmt.create_dataset(content)
+    except (UnicodeDecodeError, ValueError, KeyError, OSError, StopIteration) as exc:
+        raise ImportFileError(
+            f"The file could not be read as {file_format.upper()}: {exc}"
+        ) from None
+    except Exception as exc:  # openpyxl/zipfile raise many types for a bad XLSX
+        raise ImportFileError(
+            f"The file could not be read as {file_format.upper()} "
+            f"({exc.__class__.__name__})."
+        ) from None
+    headers = [str(h or "").strip().lower() for h in (dataset.headers or [])]
+    dataset.headers = headers
+    missing = [c for c in required if c not in headers]
+    unknown = [h for h in headers if h and h not in allowed]
+    if missing or unknown:
+        raise ImportFileError(
+            "The columns are wrong: "
+            + "; ".join(
+                part
+                for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unknown {', '.join(unknown)}" if unknown else "",
+                )
+                if part
+            )
+            + ".",
+            missing=missing,
+            unknown=unknown,
+            allowed=list(allowed),
+        )
+    return dataset
+
+
+class ProductResource(resources.ModelResource):
+    """Product master data as rows, matched by SKU."""
+
+    class Meta:
+        model = Product
+        import_id_fields = ("sku",)
+        fields = PRODUCT_COLUMNS
+        export_order = PRODUCT_COLUMNS
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = False
+
+    def before_import_row(self, row: dict[str, Any], **kwargs: Any) -> None:
+        # Strings as people type them: trim, upper-case codes, empty means default.
+        for key, value in list(row.items()):
+            if isinstance(value, str):
+                row[key] = value.strip()
+        for key in ("country_of_origin", "cost_currency"):
+            if row.get(key):
+                row[key] = str(row[key]).upper()
+        for key in ("cost_currency", "unit_cost", "is_active", "is_lot_tracked"):
+            if key in row and row[key] in ("", None):
+                del row[key]
+
+
+class StockCountResource(resources.Resource):
+    """Stock rows as a count sheet: fill in counted_quantity and import it back."""
+
+    sku = fields.Field(attribute="product__sku", column_name="sku")
+    title = fields.Field(attribute="product__title", column_name="title")
+    warehouse = fields.Field(attribute="warehouse__code", column_name="warehouse")
+    lot = fields.Field(attribute="batch__code", column_name="lot")
+    lot_expires_on = fields.Field(
+        attribute="batch__expires_on", column_name="lot_expires_on"
+    )
+    quantity_on_hand = fields.Field(
+        attribute="quantity_on_hand", column_name="quantity_on_hand"
+    )
+    quantity_allocated = fields.Field(
+        attribute="quantity_allocated", column_name="quantity_allocated"
+    )
+    counted_quantity = fields.Field(
+        attribute="quantity_on_hand", column_name="counted_quantity"
+    )
+    reason = fields.Field(column_name="reason")
+
+    class Meta:
+        export_order = (
+            "sku",
+            "title",
+            "warehouse",
+            "lot",
+            "lot_expires_on",
+            "quantity_on_hand",
+            "quantity_allocated",
+            "counted_quantity",
+            "reason",
+        )
+
+    def dehydrate_reason(self, item: StockItem) -> str:
+        return ""
+
+
+def _export(dataset: tablib.Dataset, file_format: str) -> bytes:
+    data = _format(file_format).export_data(dataset)
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def product_export(*, queryset: QuerySet[Product], file_format: str) -> bytes:
+    """Products as a CSV/XLSX file with the import's columns."""
+    return _export(ProductResource().export(queryset=queryset), file_format)
+
+
+def stock_count_export(*, queryset: QuerySet[StockItem], file_format: str) -> bytes:
+    """Stock rows as a count sheet (counted_quantity pre-filled with on-hand)."""
+    queryset = queryset.select_related("product", "warehouse", "batch").order_by(
+        "warehouse__code", "product__sku", "batch__code", "pk"
+    )
+    return _export(StockCountResource().export(queryset=queryset), file_format)
+
+
+def export_filename(prefix: str, file_format: str) -> str:
+    """A download name such as products-20260601-0930.xlsx."""
+    return f"{prefix}-{timezone.now():%Y%m%d-%H%M}.{file_format.lower()}"
