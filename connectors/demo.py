@@ -1,4 +1,8 @@
-"""Demo data for a first look: two sandbox stores, two warehouses, a few orders."""
+"""Demo data for a first look: two sandbox stores, two warehouses, stock and orders.
+
+Orders go through the real pipeline (order_ingest), so the demo shows them reviewed,
+held with reasons, allocated or waiting for stock, exactly as live orders would be.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.models import Channel, ChannelKind
-from inventory.models import Product, Warehouse
-from orders.choices import FinancialStatus, OrderEventType, OrderStatus
-from orders.models import Customer, Order, OrderEvent, OrderLine
+from inventory.models import ChannelStockPolicy, Product, StockMovement, Warehouse
+from inventory.services.stock import stock_receive
+from orders.canonical import (
+    CanonicalAddress,
+    CanonicalCustomer,
+    CanonicalLine,
+    CanonicalOrder,
+    OrderSource,
+    RiskLevel,
+)
+from orders.choices import FinancialStatus
+from orders.services.ingest import order_ingest
 
 
 @dataclass(frozen=True)
@@ -32,52 +45,116 @@ DEMO_LOGINS = [
     DemoLogin("finance", "demo-finance-2026", "finance: reports, read-only orders"),
 ]
 
+# sku, title, weight g, unit cost USD
 PRODUCTS = [
-    ("TEE-BLK-M", "Organic cotton tee, black, M"),
-    ("TEE-BLK-L", "Organic cotton tee, black, L"),
-    ("MUG-CER-350", "Ceramic mug 350 ml"),
-    ("SERUM-VC-30", "Vitamin C serum 30 ml"),
-    ("CABLE-USBC-1M", "USB-C cable 1 m"),
-    ("LAMP-LED-DESK", "LED desk lamp"),
+    ("TEE-BLK-M", "Organic cotton tee, black, M", 180, "4.20"),
+    ("TEE-BLK-L", "Organic cotton tee, black, L", 190, "4.30"),
+    ("MUG-CER-350", "Ceramic mug 350 ml", 420, "2.10"),
+    ("SERUM-VC-30", "Vitamin C serum 30 ml", 90, "3.50"),
+    ("CABLE-USBC-1M", "USB-C cable 1 m", 40, "0.80"),
+    ("LAMP-LED-DESK", "LED desk lamp", 950, "11.00"),
 ]
 
+# warehouse code, sku, quantity
+STOCK = [
+    ("us-la-3pl", "TEE-BLK-M", 40),
+    ("us-la-3pl", "MUG-CER-350", 25),
+    ("us-la-3pl", "SERUM-VC-30", 2),
+    ("sz-main", "TEE-BLK-L", 300),
+    ("sz-main", "CABLE-USBC-1M", 500),
+    ("sz-main", "LAMP-LED-DESK", 3),
+    ("sz-main", "TEE-BLK-M", 200),
+]
+
+ADDRESSES = {
+    "ava": CanonicalAddress(
+        name="Ava Miller",
+        line1="500 Congress Ave",
+        city="Austin",
+        province_code="TX",
+        postal_code="78701",
+        country_code="US",
+        phone="+1 512 555 0100",
+    ),
+    "wei": CanonicalAddress(
+        name="李伟",
+        line1="1 Infinite Loop",
+        city="Cupertino",
+        province_code="CA",
+        postal_code="95014",
+        country_code="US",
+    ),
+    "jonas": CanonicalAddress(
+        name="Jonas Becker",
+        line1="Unter den Linden 1",
+        city="Berlin",
+        postal_code="10117",
+        country_code="DE",
+    ),
+    "marie": CanonicalAddress(
+        name="Marie Dubois",
+        line1="1 Place Bellecour",
+        city="Lyon",
+        postal_code="6900",
+        country_code="FR",
+    ),
+}
+
+# store, number, email, address, lines [(sku, qty, price)], payment, risk
 ORDERS = [
-    # channel code, number, email, name, country, city, lines [(sku, qty, unit price)]
     (
         "us-shopify",
         "#1001",
         "ava@example.com",
-        ("Ava", "Miller"),
-        "US",
-        "Austin",
+        "ava",
         [("TEE-BLK-M", 2, "19.90"), ("MUG-CER-350", 1, "12.50")],
+        FinancialStatus.PAID,
+        RiskLevel.LOW,
     ),
     (
         "us-shopify",
         "#1002",
         "li.wei@example.cn",
-        ("伟", "李"),
-        "US",
-        "San Jose",
-        [("SERUM-VC-30", 1, "29.00")],
+        "wei",
+        [("SERUM-VC-30", 3, "29.00")],
+        FinancialStatus.PAID,
+        RiskLevel.LOW,
+    ),
+    (
+        "us-shopify",
+        "#1003",
+        "fraud@example.net",
+        "ava",
+        [("TEE-BLK-M", 5, "19.90")],
+        FinancialStatus.PAID,
+        RiskLevel.HIGH,
     ),
     (
         "eu-woo",
         "2041",
         "jonas@example.de",
-        ("Jonas", "Becker"),
-        "DE",
-        "Berlin",
+        "jonas",
         [("LAMP-LED-DESK", 1, "45.00"), ("CABLE-USBC-1M", 3, "6.90")],
+        FinancialStatus.PAID,
+        RiskLevel.UNKNOWN,
     ),
     (
         "eu-woo",
         "2042",
         "marie@example.fr",
-        ("Marie", "Dubois"),
-        "FR",
-        "Lyon",
+        "marie",
         [("TEE-BLK-L", 1, "21.00")],
+        FinancialStatus.PAID,
+        RiskLevel.UNKNOWN,
+    ),
+    (
+        "eu-woo",
+        "2043",
+        "jonas@example.de",
+        "jonas",
+        [("TEE-BLK-L", 2, "21.00")],
+        FinancialStatus.PENDING,
+        RiskLevel.UNKNOWN,
     ),
 ]
 
@@ -95,8 +172,7 @@ def _logins() -> list[DemoLogin]:
 
 
 @transaction.atomic(durable=True)
-def demo_load() -> list[DemoLogin]:
-    """Create (or refresh) the demo rows; running it twice changes nothing more."""
+def _master_data() -> dict[str, Channel]:
     channels = {
         "us-shopify": Channel.objects.update_or_create(
             code="us-shopify",
@@ -115,6 +191,7 @@ def demo_load() -> list[DemoLogin]:
                 "name": "Demo EU store (WooCommerce)",
                 "currency": "EUR",
                 "shop_url": "https://demo-eu.example.com",
+                "allow_split_shipments": True,
                 "credentials": {
                     "consumer_key": "ck_demo_000000000000",
                     "consumer_secret": "cs_demo_000000000000",
@@ -122,69 +199,107 @@ def demo_load() -> list[DemoLogin]:
             },
         )[0],
     }
-    for code, name, country in [
-        ("sz-main", "Shenzhen main warehouse", "CN"),
-        ("us-la-3pl", "Los Angeles 3PL", "US"),
+    warehouses = {}
+    for code, name, country, priority, area in [
+        ("us-la-3pl", "Los Angeles 3PL", "US", 10, ["US", "CA"]),
+        ("sz-main", "Shenzhen main warehouse", "CN", 50, []),
     ]:
-        Warehouse.objects.update_or_create(
-            code=code, defaults={"name": name, "country": country}
-        )
-    products = {
-        sku: Product.objects.update_or_create(sku=sku, defaults={"title": title})[0]
-        for sku, title in PRODUCTS
-    }
-    now = timezone.now()
-    for index, (
-        channel_code,
-        number,
-        email,
-        (first, last),
-        country,
-        city,
-        lines,
-    ) in enumerate(ORDERS):
-        channel = channels[channel_code]
-        customer, _ = Customer.objects.get_or_create(
-            email_normalized=email.lower(),
-            defaults={"email": email, "first_name": first, "last_name": last},
-        )
-        subtotal = sum((Decimal(price) * qty for _, qty, price in lines), Decimal(0))
-        order, created = Order.objects.get_or_create(
-            channel=channel,
-            external_id=f"demo-{number.lstrip('#')}",
+        warehouses[code] = Warehouse.objects.update_or_create(
+            code=code,
             defaults={
-                "number": number,
-                "status": OrderStatus.NEW,
-                "customer": customer,
-                "email": email,
-                "currency": channel.currency,
-                "presentment_currency": channel.currency,
-                "subtotal": subtotal,
-                "total": subtotal,
-                "financial_status": FinancialStatus.PAID,
-                "shipping_address": {
-                    "first_name": first,
-                    "last_name": last,
-                    "city": city,
-                    "country_code": country,
-                },
-                "placed_at": now - timedelta(hours=index + 1),
+                "name": name,
+                "country": country,
+                "priority": priority,
+                "service_area": area,
+            },
+        )[0]
+    for sku, title, grams, cost in PRODUCTS:
+        Product.objects.update_or_create(
+            sku=sku,
+            defaults={
+                "title": title,
+                "weight_grams": grams,
+                "unit_cost": Decimal(cost),
+                "cost_currency": "USD",
             },
         )
-        if created:
-            OrderLine.objects.bulk_create(
-                OrderLine(
-                    order=order,
-                    external_id=f"{order.external_id}-{n}",
-                    product=products[sku],
-                    sku=sku,
-                    title=products[sku].title,
-                    quantity=qty,
-                    unit_price=Decimal(price),
-                )
-                for n, (sku, qty, price) in enumerate(lines, start=1)
+    for channel in channels.values():
+        policy, _ = ChannelStockPolicy.objects.get_or_create(channel=channel)
+        policy.warehouses.set(warehouses.values())
+    if not StockMovement.objects.filter(reference="demo opening stock").exists():
+        for warehouse_code, sku, quantity in STOCK:
+            stock_receive(
+                product_id=Product.objects.get(sku=sku).pk,
+                warehouse_id=warehouses[warehouse_code].pk,
+                quantity=quantity,
+                reference="demo opening stock",
+                reason="Opening stock",
             )
-            OrderEvent.objects.create(
-                order=order, type=OrderEventType.CREATED, message="Loaded as demo data."
-            )
-    return _logins()
+    return channels
+
+
+def _canonical(
+    number: str, email: str, address: str, lines, payment, risk, currency, placed_at
+) -> CanonicalOrder:  # type: ignore[no-untyped-def]
+    canonical_lines = tuple(
+        CanonicalLine(
+            external_id=f"{number}-{n}",
+            sku=sku,
+            title=sku,
+            quantity=qty,
+            unit_price=Decimal(price),
+        )
+        for n, (sku, qty, price) in enumerate(lines, start=1)
+    )
+    total = sum(
+        (line.unit_price * line.quantity for line in canonical_lines), Decimal(0)
+    )
+    first, _, last = ADDRESSES[address].name.partition(" ")
+    return CanonicalOrder(
+        external_id=f"demo-{number.lstrip('#')}",
+        number=number,
+        currency=currency,
+        placed_at=placed_at,
+        store_updated_at=placed_at,
+        lines=canonical_lines,
+        subtotal=total,
+        total=total,
+        financial_status=payment,
+        risk_level=risk,
+        email=email,
+        customer=CanonicalCustomer(email=email, first_name=first, last_name=last),
+        shipping_address=ADDRESSES[address],
+        billing_address=ADDRESSES[address],
+    )
+
+
+def demo_load() -> list[DemoLogin]:
+    """Create (or refresh) the demo rows; running it twice changes nothing more."""
+    channels = _master_data()
+    now = timezone.now().replace(microsecond=0)
+    for index, (store, number, email, address, lines, payment, risk) in enumerate(
+        ORDERS
+    ):
+        channel = channels[store]
+        placed_at = now - timedelta(hours=len(ORDERS) - index)
+        existing = channel.orders.filter(
+            external_id=f"demo-{number.lstrip('#')}"
+        ).first()
+        if existing is not None:
+            continue
+        order_ingest(
+            channel_id=channel.pk,
+            data=_canonical(
+                number,
+                email,
+                address,
+                lines,
+                payment,
+                risk,
+                channel.currency,
+                placed_at,
+            ),
+            source=OrderSource.WEBHOOK,
+        )
+    with transaction.atomic(durable=True):
+        return _logins()

@@ -98,6 +98,15 @@ def test_demo_data_loads_twice_without_duplicates():
         Order.objects.count(),
         OrderLine.objects.count(),
     ) == counts
-    assert counts == (2, 4, 6)
-    assert OrderEvent.objects.count() == 4
+    assert counts == (2, 6, 8)
+    statuses = dict(Order.objects.values_list("number", "status"))
+    assert statuses == {
+        "#1001": "allocated",  # in stock in the LA 3PL, which serves the US
+        "#1002": "awaiting_stock",  # 3 serums ordered, 2 in stock
+        "#1003": "on_hold",  # high fraud risk
+        "2041": "allocated",  # Shenzhen ships anywhere
+        "2042": "on_hold",  # postal code 6900 is not a French one
+        "2043": "on_hold",  # payment pending
+    }
+    assert OrderEvent.objects.filter(type="created").count() == 6
     assert User.objects.get(username="finance").groups.get().name == "finance"

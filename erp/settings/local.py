@@ -13,7 +13,7 @@ os.environ.setdefault(
 )
 
 from erp.settings.base import *  # noqa: E402, F403
-from erp.settings.base import VAR_DIR  # noqa: E402
+from erp.settings.base import LOGGING, VAR_DIR  # noqa: E402
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -32,3 +32,6 @@ if not os.environ.get("CELERY_BROKER_URL") and not os.environ.get("REDIS_URL"):
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
     }
+
+# The filesystem transport has no host; kombu warns about it on every connection.
+LOGGING["loggers"] = {"kombu.connection": {"level": "ERROR"}}
