@@ -25,4 +25,5 @@ urlpatterns = [
         name="api-docs",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("webhooks/", include("connectors.urls")),
 ]

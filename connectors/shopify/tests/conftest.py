@@ -1,0 +1,27 @@
+"""Fixtures of the Shopify connector tests: official samples and signed deliveries."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_fixture(name: str) -> Any:
+    """An official sample, numbers read as Decimal (money is never float)."""
+    return json.loads((FIXTURES / name).read_text(), parse_float=Decimal)
+
+
+def load_raw(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def official_order() -> dict[str, Any]:
+    """The newest official order sample (REST 2026-07 order_get), as a webhook body."""
+    return load_fixture("rest/order_get.response.json")["order"]

@@ -1,0 +1,193 @@
+"""Shopify webhook intake: verify the signature on the raw body, store, answer at once.
+
+Processing happens in a worker (connectors.tasks.webhook_receipt_process_task) after the
+receipt is committed, so Shopify gets its 200 in milliseconds and nothing acknowledged
+is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from connectors.models import Channel, ChannelKind
+from connectors.services import webhook_receipt_record, webhook_receipt_reject
+
+logger = logging.getLogger(__name__)
+
+HMAC_HEADER = "X-Shopify-Hmac-Sha256"
+# Shopify's classic webhook headers, then the lowercase ones of "events" webhooks
+# (shopify-app-js ShopifyHeader / ShopifyEventsHeader); HTTP names are case-insensitive.
+TOPIC_HEADERS = ("X-Shopify-Topic", "Shopify-Topic")
+EVENT_ID_HEADERS = ("X-Shopify-Event-Id", "Shopify-Event-Id")
+WEBHOOK_ID_HEADERS = ("X-Shopify-Webhook-Id", "Shopify-Webhook-Id")
+HMAC_HEADERS = (HMAC_HEADER, "Shopify-Hmac-Sha256")
+TRIGGERED_AT_HEADERS = ("X-Shopify-Triggered-At", "Shopify-Triggered-At")
+KEPT_HEADER_PREFIXES = ("x-shopify-", "shopify-")
+KEPT_HEADERS = {"content-type", "user-agent"}
+
+
+def shopify_hmac(*, secret: str, body: bytes) -> str:
+    """base64(HMAC-SHA256(secret, raw body)): the value of X-Shopify-Hmac-Sha256."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def shopify_hmac_is_valid(*, secret: str, body: bytes, signature: str) -> bool:
+    """Constant-time check of a webhook signature; False without a secret or signature."""
+    if not secret or not signature:
+        return False
+    expected = shopify_hmac(secret=secret, body=body).encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
+
+
+def webhook_secret_for(channel: Channel) -> str:
+    """The secret Shopify signs this store's webhooks with.
+
+    A custom app made in the store's admin has its own secret (kept on the channel); a
+    public app signs with its client secret, an app-level setting.
+    """
+    credentials = channel.credentials or {}
+    return str(
+        credentials.get("webhook_secret")
+        or credentials.get("api_secret")
+        or getattr(settings, "SHOPIFY_API_SECRET", "")
+    )
+
+
+def _first(headers: Mapping[str, str], names: tuple[str, ...]) -> str:
+    for name in names:
+        value = headers.get(name)
+        if value:
+            return value.strip()
+    return ""
+
+
+def _kept_headers(request: HttpRequest) -> dict[str, str]:
+    return {
+        name: value
+        for name, value in request.headers.items()
+        if name.lower().startswith(KEPT_HEADER_PREFIXES) or name.lower() in KEPT_HEADERS
+    }
+
+
+def business_key_for(*, topic: str, payload: Any) -> str:
+    """What identifies the change a delivery carries, across deliveries and topics.
+
+    orders/create, orders/updated and orders/paid sent for one change of an order carry
+    the same order id and updated_at, so only one of them is processed.
+    """
+    if not isinstance(payload, dict):
+        return ""
+    resource = topic.split("/", 1)[0]
+    if resource == "orders" and topic != "orders/edited":
+        key = ("order", payload.get("id"), payload.get("updated_at"))
+    elif topic == "orders/edited":
+        edit = payload.get("order_edit")
+        key = ("order_edit", edit.get("id") if isinstance(edit, dict) else None, "")
+    elif resource == "refunds":
+        key = ("refund", payload.get("id"), "")
+    elif resource == "fulfillments":
+        key = ("fulfillment", payload.get("id"), payload.get("updated_at"))
+    elif resource == "inventory_levels":
+        key = (
+            "inventory_level",
+            f"{payload.get('inventory_item_id')}@{payload.get('location_id')}",
+            payload.get("updated_at"),
+        )
+    else:
+        return ""
+    if key[1] in (None, ""):
+        return ""
+    return ":".join(str(part) for part in key if part not in (None, ""))[:200]
+
+
+def _parse_triggered_at(value: str) -> datetime | None:
+    try:
+        parsed = parse_datetime(value) if value else None
+    except ValueError:
+        return None
+    if parsed is None or parsed.tzinfo is None:
+        return None
+    return parsed
+
+
+@csrf_exempt
+@require_POST
+def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
+    """POST /webhooks/shopify/<channel>/: verify, store once, answer 200."""
+    channel = (
+        Channel.objects.filter(code=channel_code, kind=ChannelKind.SHOPIFY)
+        .only("pk", "credentials")
+        .first()
+    )
+    if channel is None:
+        return JsonResponse({"error": "unknown store"}, status=404)
+    body = request.body
+    headers = _kept_headers(request)
+    topic = _first(request.headers, TOPIC_HEADERS)
+    secret = webhook_secret_for(channel)
+    if not secret:
+        reason = "No webhook secret is configured for this store."
+    elif not _first(request.headers, HMAC_HEADERS):
+        reason = f"The {HMAC_HEADER} header is missing."
+    elif not shopify_hmac_is_valid(
+        secret=secret, body=body, signature=_first(request.headers, HMAC_HEADERS)
+    ):
+        reason = f"The {HMAC_HEADER} signature does not match the body."
+    else:
+        reason = ""
+    if reason:
+        webhook_receipt_reject(
+            channel_id=channel.pk,
+            topic=topic,
+            body=body.decode("utf-8", "replace"),
+            headers=headers,
+            reason=reason,
+        )
+        return JsonResponse({"error": "invalid signature"}, status=401)
+
+    delivery_id = _first(request.headers, EVENT_ID_HEADERS) or _first(
+        request.headers, WEBHOOK_ID_HEADERS
+    )
+    if not topic or not delivery_id:
+        webhook_receipt_reject(
+            channel_id=channel.pk,
+            topic=topic,
+            body=body.decode("utf-8", "replace"),
+            headers=headers,
+            reason="The topic or webhook id header is missing.",
+        )
+        return JsonResponse({"error": "missing headers"}, status=400)
+
+    text = body.decode("utf-8", "replace")
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        # Stored anyway: processing marks it failed with the reason, visible to ops.
+        payload = None
+    triggered_at = _parse_triggered_at(_first(request.headers, TRIGGERED_AT_HEADERS))
+    result = webhook_receipt_record(
+        channel_id=channel.pk,
+        topic=topic,
+        delivery_id=delivery_id[:200],
+        body=text,
+        headers=headers,
+        business_key=business_key_for(topic=topic, payload=payload),
+        triggered_at=triggered_at,
+    )
+    return JsonResponse(
+        {"receipt": result.receipt.pk, "status": result.status, "new": result.is_new}
+    )
