@@ -127,6 +127,23 @@ class ProductResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = False
 
+    def import_field(
+        self,
+        field: fields.Field,
+        instance: Product,
+        row: dict[str, Any],
+        is_m2m: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+        except ArithmeticError:
+            # Number widgets parse through Decimal, whose InvalidOperation is not a
+            # ValueError; as one it becomes a per-row validation error, not a crash.
+            raise ValueError(
+                f"{row.get(field.column_name)!r} is not a number."
+            ) from None
+
     def before_import_row(self, row: dict[str, Any], **kwargs: Any) -> None:
         # Strings as people type them: trim, upper-case codes, empty means default.
         for key, value in list(row.items()):

@@ -227,6 +227,7 @@ def _parse_counts(
                     )
                 )
         errors.extend(row_errors)
+    errors.sort(key=lambda e: (e.row, e.column))
     return counts, errors
 
 
