@@ -102,6 +102,37 @@ class CanonicalRefund:
     lines: tuple[tuple[str, int, bool], ...] = ()
 
 
+class TransactionKind(models.TextChoices):
+    """What a payment transaction did, in one vocabulary for every gateway."""
+
+    AUTHORIZATION = "authorization", _("Authorization")
+    CAPTURE = "capture", _("Capture")
+    SALE = "sale", _("Sale (authorise and capture)")
+    REFUND = "refund", _("Refund")
+    VOID = "void", _("Void")
+
+
+@dataclass(frozen=True)
+class CanonicalTransaction:
+    """A payment movement the store reports: gateway, amount, fee and when.
+
+    Only successful transactions count as money moved; failed ones are kept so
+    finance can see attempts. `fee` is the gateway's fee when the store knows it.
+    """
+
+    external_id: str
+    kind: str
+    gateway: str
+    amount: Decimal
+    currency: str
+    processed_at: datetime
+    succeeded: bool = True
+    fee: Decimal | None = None
+    fee_currency: str = ""
+    gateway_reference: str = ""
+    parent_external_id: str = ""
+
+
 @dataclass(frozen=True)
 class CanonicalOrder:
     """A store order in our vocabulary, ready for `orders.services.order_ingest`."""
@@ -129,6 +160,7 @@ class CanonicalOrder:
     billing_address: CanonicalAddress = field(default_factory=CanonicalAddress)
     shipping_lines: tuple[CanonicalShippingLine, ...] = ()
     refunds: tuple[CanonicalRefund, ...] = ()
+    transactions: tuple[CanonicalTransaction, ...] = ()
     note: str = ""
     tags: tuple[str, ...] = ()
     payment_gateways: tuple[str, ...] = ()
