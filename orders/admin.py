@@ -364,8 +364,27 @@ class OrderAdmin(ReadOnlyAdmin):
         return obj is None and request.user.has_perm("orders.change_order")
 
 
+class CustomerOrderInline(admin.TabularInline):
+    model = Order
+    fk_name = "customer"
+    extra = 0
+    can_delete = False
+    fields = ["number", "channel", "status", "total", "currency", "placed_at"]
+    readonly_fields = fields
+    ordering = ["-placed_at"]
+    show_change_link = True
+    verbose_name_plural = _("order history")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    inlines = [CustomerOrderInline]
     list_display = ["__str__", "email", "phone", "is_blocked", "created_at"]
     list_filter = ["is_blocked"]
     search_fields = ["email_normalized", "phone_normalized", "first_name", "last_name"]

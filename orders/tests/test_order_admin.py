@@ -122,3 +122,34 @@ def test_dashboard_counts_held_orders_by_reason(channel, stock, ops):
 
     assert '<td class="count" data-reason="payment_not_captured">1</td>' in body
     assert '<td class="count" data-status="allocated">1</td>' in body
+
+
+def test_customer_page_lists_orders_from_every_store_and_can_block(channel, stock, ops):
+    from connectors.tests.factories import ChannelFactory
+    from orders.models import Customer
+
+    stock("SKU-A", 5)
+    _ingest(channel, external_id="1")
+    other = ChannelFactory(code="eu-shop", currency="USD")
+    order_ingest(
+        channel_id=other.pk, data=canonical_order("2"), source=OrderSource.WEBHOOK
+    )
+    customer = Customer.objects.get()
+
+    body = ops.get(f"/admin/orders/customer/{customer.pk}/change/").content.decode()
+    assert body.count("field-number") == 2
+
+    ops.post(
+        f"/admin/orders/customer/{customer.pk}/change/",
+        {
+            "is_blocked": "on",
+            "blocked_reason": "chargebacks",
+            "tags": "[]",
+            "orders-TOTAL_FORMS": "0",
+            "orders-INITIAL_FORMS": "2",
+            "orders-MIN_NUM_FORMS": "0",
+            "orders-MAX_NUM_FORMS": "1000",
+        },
+    )
+    customer.refresh_from_db()
+    assert (customer.is_blocked, customer.blocked_reason) == (True, "chargebacks")
