@@ -17,6 +17,7 @@ from orders.canonical import CanonicalOrder, OrderSource
 from orders.choices import (
     PRE_SHIPMENT_STATUSES,
     FinancialStatus,
+    FulfillmentStatus,
     OrderEventType,
     OrderStatus,
 )
@@ -202,6 +203,9 @@ def _order_create(
         content_hash=digest,
         cancelled_at=data.cancelled_at,
         cancel_reason=data.cancel_reason[:255],
+        status=_historical_status(data)
+        if source == OrderSource.IMPORT
+        else OrderStatus.NEW,
         **_order_values(data),
     )
     lines = _lines_sync(order, data)
@@ -245,6 +249,34 @@ def _order_update(
     return lines_changed or "shipping_address" in field_changes
 
 
+def _historical_status(data: CanonicalOrder) -> str:
+    """Where an imported past order stands, read from the store's own statuses."""
+    if data.is_cancelled:
+        return OrderStatus.CANCELLED
+    if data.financial_status == FinancialStatus.REFUNDED:
+        return OrderStatus.REFUNDED
+    if data.fulfillment_status == FulfillmentStatus.FULFILLED:
+        return OrderStatus.SHIPPED
+    if data.fulfillment_status == FulfillmentStatus.PARTIAL:
+        return OrderStatus.PARTIALLY_SHIPPED
+    return OrderStatus.NEW
+
+
+def _historical_apply(order: Order, data: CanonicalOrder) -> None:
+    """Imported history mirrors the store: no review, no stock, nothing pushed back."""
+    status = _historical_status(data)
+    if order.status != status:
+        previous = order.status
+        order.status = status
+        order.save(update_fields=["status", "updated_at"])
+        order_event_record(
+            order=order,
+            type=OrderEventType.STATUS_CHANGED,
+            message="Status taken from the store's history.",
+            data={"from": previous, "to": status},
+        )
+
+
 def _re_review(order: Order) -> None:
     """An edit of lines or address undoes review and allocation of an unshipped order."""
     if order.status not in PRE_SHIPMENT_STATUSES or order.status == OrderStatus.NEW:
@@ -285,6 +317,10 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
     else:
         if order.store_updated_at and data.store_updated_at < order.store_updated_at:
             return IngestResult(order.pk, False, False, True, order.status)
+        if source == OrderSource.IMPORT and not order.is_historical:
+            # A file export is lossier than what the live sync stored (no line ids,
+            # no transactions); the live copy wins.
+            return IngestResult(order.pk, False, False, False, order.status)
         if order.content_hash == digest:
             if (
                 order.store_updated_at is None
@@ -293,10 +329,13 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
                 order.store_updated_at = data.store_updated_at
                 order.save(update_fields=["store_updated_at", "updated_at"])
             return IngestResult(order.pk, False, False, False, order.status)
-        if _order_update(order=order, data=data, source=source, digest=digest):
+        changed = _order_update(order=order, data=data, source=source, digest=digest)
+        if changed and not order.is_historical:
             _re_review(order)
 
-    if data.is_cancelled:
+    if order.is_historical:
+        _historical_apply(order, data)
+    elif data.is_cancelled:
         reason = "Cancelled in the store" + (
             f": {data.cancel_reason}" if data.cancel_reason else ""
         )
