@@ -1,0 +1,21 @@
+"""Background jobs of finance: thin wrappers around one service each."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from finance.exceptions import FxFetchError
+from finance.services.fx import exchange_rates_import_ecb_url
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(FxFetchError,),
+    retry_backoff=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def exchange_rates_import_ecb_task(url: str = "") -> dict[str, object]:
+    """Daily: import the ECB reference rates (retries while the feed is unreachable)."""
+    return exchange_rates_import_ecb_url(url=url or None).as_dict()
