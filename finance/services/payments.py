@@ -1,0 +1,285 @@
+"""Payments and refunds of store orders, recorded as the orders pipeline hands them in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+
+from finance.choices import PaymentKind
+from finance.exceptions import InvalidFinanceDataError, OrderNotFoundError
+from finance.gateways import gateway_key
+from finance.inputs import RefundInput, TransactionInput
+from finance.locks import order_lock
+from finance.models import Payment, Refund, RefundLine
+
+
+@dataclass(frozen=True)
+class PaymentsRecordResult:
+    """What order_payments_record changed (ids are of every row the input named)."""
+
+    payments_created: int
+    payments_updated: int
+    payments_unchanged: int
+    refunds_created: int
+    refunds_updated: int
+    refunds_unchanged: int
+    payment_ids: tuple[int, ...]
+    refund_ids: tuple[int, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.payments_created
+            + self.payments_updated
+            + self.refunds_created
+            + self.refunds_updated
+        )
+
+
+_PAYMENT_FIELDS = (
+    "kind",
+    "succeeded",
+    "amount",
+    "currency",
+    "fee",
+    "fee_currency",
+    "gateway_key",
+    "gateway_reference",
+    "parent_external_id",
+    "processed_at",
+)
+
+
+def _is_currency(code: str) -> bool:
+    return len(code) == 3 and code.isalpha()
+
+
+def _validate(
+    transactions: Sequence[TransactionInput], refunds: Sequence[RefundInput]
+) -> list[str]:
+    problems: list[str] = []
+    kinds = set(PaymentKind.values)
+    seen: set[tuple[str, str]] = set()
+    for t in transactions:
+        name = f"transaction {t.external_id or '(no id)'}"
+        if not t.external_id:
+            problems.append(f"{name}: the store transaction id is empty")
+        if (t.gateway, t.external_id) in seen:
+            problems.append(f"{name}: appears twice")
+        seen.add((t.gateway, t.external_id))
+        if t.kind not in kinds:
+            problems.append(f"{name}: kind {t.kind!r} is not one of {sorted(kinds)}")
+        if not _is_currency(t.currency):
+            problems.append(f"{name}: currency {t.currency!r} is not an ISO code")
+        if not isinstance(t.amount, Decimal) or t.amount < 0:
+            problems.append(f"{name}: amount {t.amount!r} is not a decimal >= 0")
+        if t.fee is not None and (not isinstance(t.fee, Decimal) or t.fee < 0):
+            problems.append(f"{name}: fee {t.fee!r} is not a decimal >= 0")
+        if t.fee_currency and not _is_currency(t.fee_currency):
+            problems.append(
+                f"{name}: fee currency {t.fee_currency!r} is not an ISO code"
+            )
+        if t.processed_at.tzinfo is None:
+            problems.append(f"{name}: processed_at must be timezone-aware")
+    refund_ids: set[str] = set()
+    for r in refunds:
+        name = f"refund {r.external_id or '(no id)'}"
+        if not r.external_id:
+            problems.append(f"{name}: the store refund id is empty")
+        if r.external_id in refund_ids:
+            problems.append(f"{name}: appears twice")
+        refund_ids.add(r.external_id)
+        if not _is_currency(r.currency):
+            problems.append(f"{name}: currency {r.currency!r} is not an ISO code")
+        if not isinstance(r.amount, Decimal) or r.amount < 0:
+            problems.append(f"{name}: amount {r.amount!r} is not a decimal >= 0")
+        if r.created_at.tzinfo is None:
+            problems.append(f"{name}: created_at must be timezone-aware")
+        if any(line.quantity < 0 for line in r.lines):
+            problems.append(f"{name}: a line has a negative quantity")
+    return problems
+
+
+def _payment_values(t: TransactionInput) -> dict[str, Any]:
+    return {
+        "kind": t.kind,
+        "succeeded": t.succeeded,
+        "amount": t.amount,
+        "currency": t.currency.upper(),
+        "fee": t.fee,
+        "fee_currency": (
+            t.fee_currency or (t.currency if t.fee is not None else "")
+        ).upper(),
+        "gateway_key": gateway_key(t.gateway),
+        "gateway_reference": t.gateway_reference[:100],
+        "parent_external_id": t.parent_external_id[:100],
+        "processed_at": t.processed_at,
+    }
+
+
+def _payments_upsert(
+    *, order: Any, transactions: Sequence[TransactionInput]
+) -> tuple[int, int, int, list[int]]:
+    existing = {
+        (p.gateway, p.external_id): p for p in Payment.objects.filter(order=order)
+    }
+    to_create: list[Payment] = []
+    to_update: list[Payment] = []
+    keep: list[Payment] = []
+    for t in transactions:
+        values = _payment_values(t)
+        current = existing.get((t.gateway, t.external_id))
+        if current is None:
+            payment = Payment(
+                order_id=order.pk,
+                channel_id=order.channel_id,
+                gateway=t.gateway[:100],
+                external_id=t.external_id[:100],
+                **values,
+            )
+            to_create.append(payment)
+            keep.append(payment)
+            continue
+        keep.append(current)
+        if any(getattr(current, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            to_update.append(current)
+    Payment.objects.bulk_create(to_create)
+    if to_update:
+        Payment.objects.bulk_update(to_update, [*_PAYMENT_FIELDS, "updated_at"])
+    unchanged = len(transactions) - len(to_create) - len(to_update)
+    return len(to_create), len(to_update), unchanged, [p.pk for p in keep]
+
+
+def _refund_lines_wanted(
+    *, refund: RefundInput, line_ids: dict[str, int]
+) -> set[tuple[str, int | None, int, bool]]:
+    return {
+        (
+            line.line_external_id,
+            line_ids.get(line.line_external_id),
+            line.quantity,
+            line.restock,
+        )
+        for line in refund.lines
+    }
+
+
+def _refunds_upsert(
+    *, order: Any, refunds: Sequence[RefundInput]
+) -> tuple[int, int, int, list[int]]:
+    order_line_model = apps.get_model("orders", "OrderLine")
+    line_ids = dict(
+        order_line_model.objects.filter(
+            order_id=order.pk,
+            external_id__in={ln.line_external_id for r in refunds for ln in r.lines},
+        ).values_list("external_id", "pk")
+    )
+    existing = {
+        r.external_id: r
+        for r in Refund.objects.filter(order=order).prefetch_related("lines")
+    }
+    created = updated = 0
+    ids: list[int] = []
+    for data in refunds:
+        values = {
+            "amount": data.amount,
+            "currency": data.currency.upper(),
+            "refunded_at": data.created_at,
+            "note": data.note,
+        }
+        wanted = _refund_lines_wanted(refund=data, line_ids=line_ids)
+        refund = existing.get(data.external_id)
+        if refund is None:
+            refund = Refund.objects.create(
+                order_id=order.pk,
+                channel_id=order.channel_id,
+                external_id=data.external_id[:100],
+                **values,
+            )
+            created += 1
+            have: set[tuple[str, int | None, int, bool]] = set()
+        else:
+            have = {
+                (ln.line_external_id, ln.order_line_id, ln.quantity, ln.restock)
+                for ln in refund.lines.all()
+            }
+            changed = any(getattr(refund, k) != v for k, v in values.items())
+            if changed:
+                for k, v in values.items():
+                    setattr(refund, k, v)
+                refund.save(update_fields=[*values, "updated_at"])
+            if changed or have != wanted:
+                updated += 1
+        if have != wanted:
+            # Lines are few and the store sends them whole: replace rather than diff.
+            RefundLine.objects.filter(refund=refund).delete()
+            RefundLine.objects.bulk_create(
+                RefundLine(
+                    refund=refund,
+                    line_external_id=ext[:64],
+                    order_line_id=line_id,
+                    quantity=qty,
+                    restock=restock,
+                )
+                for ext, line_id, qty, restock in sorted(wanted, key=lambda w: w[0])
+            )
+        ids.append(refund.pk)
+    return created, updated, len(refunds) - created - updated, ids
+
+
+@transaction.atomic
+def order_payments_record(
+    *,
+    order_id: int,
+    channel_id: int,
+    transactions: Sequence[TransactionInput],
+    refunds: Sequence[RefundInput],
+) -> PaymentsRecordResult:
+    """Upsert an order's payment transactions and refunds by their store ids.
+
+    A building block for the orders ingest (runs inside its transaction). Idempotent:
+    the same input again changes nothing. Rows the input no longer names are kept,
+    since a store payload that omits history must not erase it.
+    Locks: the Order row (the parent every finance write of the order goes through).
+    Raises: OrderNotFoundError; InvalidFinanceDataError listing every problem
+    (nothing is written).
+    """
+    problems = _validate(transactions, refunds)
+    order = order_lock(order_id=order_id)
+    if order is None:
+        raise OrderNotFoundError(f"Order {order_id} does not exist.", order_id=order_id)
+    if order.channel_id != channel_id:
+        problems.append(
+            f"the order belongs to store {order.channel_id}, not store {channel_id}"
+        )
+    if problems:
+        raise InvalidFinanceDataError(
+            f"Payments of order {order_id} cannot be recorded: "
+            + "; ".join(problems)
+            + ".",
+            order_id=order_id,
+            problems=problems,
+        )
+    p_created, p_updated, p_unchanged, payment_ids = _payments_upsert(
+        order=order, transactions=transactions
+    )
+    r_created, r_updated, r_unchanged, refund_ids = _refunds_upsert(
+        order=order, refunds=refunds
+    )
+    return PaymentsRecordResult(
+        payments_created=p_created,
+        payments_updated=p_updated,
+        payments_unchanged=p_unchanged,
+        refunds_created=r_created,
+        refunds_updated=r_updated,
+        refunds_unchanged=r_unchanged,
+        payment_ids=tuple(payment_ids),
+        refund_ids=tuple(refund_ids),
+    )
