@@ -32,6 +32,7 @@ from inventory.planning import (
 )
 from inventory.selectors import bundle_map
 from inventory.services.ledger import StockChange, stock_changes_apply
+from inventory.services.levels import LevelsContext, stock_levels_prepare
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -70,8 +71,11 @@ def stock_allocate(
         requests=requests,
         bundles=bundle_map(product_ids={r.product_id for r in requests}),
     )
+    product_ids = {d.product_id for d in demands}
+    # Read before locking, so the hot rows are held for the writes alone.
+    context = stock_levels_prepare(pairs={(pid, warehouse_id) for pid in product_ids})
     items = stock_items_lock_for_products(
-        warehouse_id=warehouse_id, product_ids={d.product_id for d in demands}
+        warehouse_id=warehouse_id, product_ids=product_ids
     )
     plan = plan_allocations(
         demands=demands, lots=[_lot(item) for item in items], today=timezone.localdate()
@@ -120,28 +124,36 @@ def stock_allocate(
         reason="Allocated",
         reference=reference,
         actor=actor,
+        context=context,
     )
     return allocations
 
 
 def _lock_allocations(
     allocation_ids: Collection[int],
-) -> tuple[dict[int, StockItem], list[Allocation]]:
+) -> tuple[dict[int, StockItem], list[Allocation], LevelsContext]:
     wanted = set(allocation_ids)
-    stock_item_ids = dict(
-        Allocation.objects.filter(pk__in=wanted).values_list("pk", "stock_item_id")
+    rows = list(
+        Allocation.objects.filter(pk__in=wanted).values_list(
+            "pk",
+            "stock_item_id",
+            "stock_item__product_id",
+            "stock_item__warehouse_id",
+        )
     )
-    missing = wanted - set(stock_item_ids)
+    missing = wanted - {row[0] for row in rows}
     if missing:
         raise StockObjectNotFoundError(
             "Some allocations do not exist.", allocation_ids=sorted(missing)
         )
+    # Read before locking, so the rows are held for the writes alone.
+    context = stock_levels_prepare(pairs={(row[2], row[3]) for row in rows})
     # StockItem before Allocation: the global lock order.
     items = {
         item.pk: item
-        for item in stock_items_lock(stock_item_ids=set(stock_item_ids.values()))
+        for item in stock_items_lock(stock_item_ids={row[1] for row in rows})
     }
-    return items, allocations_lock(allocation_ids=wanted)
+    return items, allocations_lock(allocation_ids=wanted), context
 
 
 def _finish(
@@ -157,7 +169,7 @@ def _finish(
 ) -> list[Allocation]:
     if not allocation_ids:
         return []
-    items, allocations = _lock_allocations(allocation_ids)
+    items, allocations, context = _lock_allocations(allocation_ids)
     refused = [a.pk for a in allocations if a.status == refused_from]
     if refused:
         raise AllocationStateError(
@@ -186,6 +198,7 @@ def _finish(
         reason=reason,
         reference=reference,
         actor=actor,
+        context=context,
     )
     return allocations
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from inventory.choices import StockMovementType
 from inventory.exceptions import StockRuleError
 from inventory.models import Allocation, StockItem, StockMovement, Transfer
-from inventory.services.levels import stock_levels_changed
+from inventory.services.levels import LevelsContext, stock_levels_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -46,10 +46,12 @@ def stock_changes_apply(
     reason: str = "",
     reference: str = "",
     actor: AbstractBaseUser | None = None,
+    context: LevelsContext | None = None,
 ) -> list[StockMovement]:
     """Apply changes to stock rows the caller has locked and write one ledger line each.
 
-    Then queues the store stock pushes and re-checks safety stock for what moved.
+    Then queues the store stock pushes and re-checks safety stock for what moved
+    (with `context` read before the locks were taken, when the caller has one).
     Locks: none (the caller holds the StockItem locks).
     Raises: StockRuleError if a row would go negative or below what is allocated.
     """
@@ -116,6 +118,7 @@ def stock_changes_apply(
         )
     StockMovement.objects.bulk_create(movements)
     stock_levels_changed(
-        pairs={key for key, delta in available_deltas.items() if delta != 0}
+        pairs={key for key, delta in available_deltas.items() if delta != 0},
+        context=context,
     )
     return movements
