@@ -25,3 +25,18 @@ def load_raw(name: str) -> bytes:
 def official_order() -> dict[str, Any]:
     """The newest official order sample (REST 2026-07 order_get), as a webhook body."""
     return load_fixture("rest/order_get.response.json")["order"]
+
+
+@pytest.fixture
+def fake_store():
+    """A fake Shopify store on 127.0.0.1 with a bucket too big to throttle.
+
+    At teardown it fails the test if any document we sent was invalid against the
+    official 2025-01 schema or failed to execute there.
+    """
+    from connectors.shopify.testing.fake_server import FakeShopifyStore
+
+    with FakeShopifyStore(restore_rate=1_000_000.0) as store:
+        yield store
+    assert store.invalid_documents == [], store.invalid_documents
+    assert store.execution_errors == [], store.execution_errors

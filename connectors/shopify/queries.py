@@ -1,0 +1,244 @@
+"""Every GraphQL document we send to Shopify (Admin API 2025-01).
+
+Each one is validated in the tests against the official 2025-01 schema, deprecated
+fields included (connectors/shopify/tests/test_queries.py), so a field Shopify retires
+fails our build before it fails a store.
+
+Page sizes keep each document's requested cost under Shopify's single-query limit
+(1000 points): a page of orders carries a few lines, refunds and shipping lines each;
+an order with more is completed with the per-order documents below.
+"""
+
+from __future__ import annotations
+
+ORDERS_PAGE_SIZE = 6
+ORDER_LINES_FIRST = 5
+ORDER_SHIPPING_LINES_FIRST = 2
+ORDER_REFUNDS_FIRST = 2
+REFUND_LINES_FIRST = 5
+LINES_PAGE_SIZE = 50
+REFUND_LINES_PAGE_SIZE = 100
+INVENTORY_BATCH_SIZE = 250
+
+MONEY_BAG = """
+fragment MoneyBagFields on MoneyBag {
+  shopMoney { amount currencyCode }
+  presentmentMoney { amount currencyCode }
+}
+"""
+
+# Lines, shipping lines and refunds carry shop money only: the order keeps presentment
+# totals, and each MoneyBag would cost another point per line.
+SHOP_MONEY = """
+fragment ShopMoneyFields on MoneyBag {
+  shopMoney { amount currencyCode }
+}
+"""
+
+ADDRESS = """
+fragment AddressFields on MailingAddress {
+  name firstName lastName company address1 address2 city province provinceCode
+  zip countryCodeV2 phone
+}
+"""
+
+LINE_ITEM = """
+fragment LineItemFields on LineItem {
+  id sku name title variantTitle quantity requiresShipping
+  variant { id }
+  originalUnitPriceSet { ...ShopMoneyFields }
+  discountAllocations { allocatedAmountSet { ...ShopMoneyFields } }
+  taxLines(first: 3) { priceSet { ...ShopMoneyFields } }
+}
+"""
+
+SHIPPING_LINE = """
+fragment ShippingLineFields on ShippingLine {
+  title code
+  originalPriceSet { ...ShopMoneyFields }
+  discountedPriceSet { ...ShopMoneyFields }
+}
+"""
+
+REFUND = """
+fragment RefundFields on Refund {
+  id createdAt note
+  totalRefundedSet { ...ShopMoneyFields }
+  refundLineItems(first: $refundLines) {
+    pageInfo { hasNextPage endCursor }
+    nodes { quantity restockType lineItem { id } }
+  }
+}
+"""
+
+ORDER = """
+fragment OrderFields on Order {
+  id legacyResourceId name email phone note tags
+  createdAt updatedAt processedAt cancelledAt cancelReason
+  currencyCode presentmentCurrencyCode
+  displayFinancialStatus displayFulfillmentStatus
+  paymentGatewayNames discountCodes
+  subtotalPriceSet { ...MoneyBagFields }
+  totalPriceSet { ...MoneyBagFields }
+  totalDiscountsSet { ...MoneyBagFields }
+  totalShippingPriceSet { ...MoneyBagFields }
+  totalTaxSet { ...MoneyBagFields }
+  risk { recommendation assessments { riskLevel } }
+  customer { id firstName lastName phone }
+  shippingAddress { ...AddressFields }
+  billingAddress { ...AddressFields }
+  shippingLines(first: $shippingLines) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ...ShippingLineFields }
+  }
+  lineItems(first: $lines) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ...LineItemFields }
+  }
+  refunds(first: $refunds) { ...RefundFields }
+}
+"""
+
+_ORDER_FRAGMENTS = (
+    ORDER + LINE_ITEM + SHIPPING_LINE + REFUND + ADDRESS + MONEY_BAG + SHOP_MONEY
+)
+
+ORDERS_PAGE = (
+    """
+query OrdersPage(
+  $first: Int!, $after: String, $query: String,
+  $lines: Int!, $shippingLines: Int!, $refunds: Int!, $refundLines: Int!
+) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ...OrderFields }
+  }
+}
+"""
+    + _ORDER_FRAGMENTS
+)
+
+ORDER_GET = (
+    """
+query OrderGet(
+  $id: ID!, $lines: Int!, $shippingLines: Int!, $refunds: Int!, $refundLines: Int!
+) {
+  order(id: $id) { ...OrderFields }
+}
+"""
+    + _ORDER_FRAGMENTS
+)
+
+ORDER_LINES_PAGE = (
+    """
+query OrderLinesPage($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    lineItems(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ...LineItemFields }
+    }
+  }
+}
+"""
+    + LINE_ITEM
+    + SHOP_MONEY
+)
+
+ORDER_SHIPPING_LINES_PAGE = (
+    """
+query OrderShippingLinesPage($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    shippingLines(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ...ShippingLineFields }
+    }
+  }
+}
+"""
+    + SHIPPING_LINE
+    + SHOP_MONEY
+)
+
+ORDER_REFUND_IDS = """
+query OrderRefundIds($id: ID!) {
+  order(id: $id) { refunds(first: 250) { id } }
+}
+"""
+
+REFUND_GET = (
+    """
+query RefundGet($id: ID!, $refundLines: Int!) {
+  refund(id: $id) { ...RefundFields }
+}
+"""
+    + REFUND
+    + SHOP_MONEY
+)
+
+REFUND_LINES_PAGE = """
+query RefundLinesPage($id: ID!, $first: Int!, $after: String) {
+  refund(id: $id) {
+    refundLineItems(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { quantity restockType lineItem { id } }
+    }
+  }
+}
+"""
+
+INVENTORY_LEVELS = """
+query InventoryLevels($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      inventoryLevel(locationId: $locationId) {
+        quantities(names: ["available"]) { name quantity }
+      }
+    }
+  }
+}
+"""
+
+INVENTORY_SET_QUANTITIES = """
+mutation InventorySetQuantities($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { id reason referenceDocumentUri }
+    userErrors { code field message }
+  }
+}
+"""
+
+ORDER_CANCEL = """
+mutation OrderCancel(
+  $orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!,
+  $notifyCustomer: Boolean, $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId, reason: $reason, refund: $refund, restock: $restock,
+    notifyCustomer: $notifyCustomer, staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { code field message }
+  }
+}
+"""
+
+SHOP = """
+query Shop {
+  shop { id name myshopifyDomain currencyCode }
+}
+"""
+
+ALL_DOCUMENTS = {
+    "ORDERS_PAGE": ORDERS_PAGE,
+    "ORDER_GET": ORDER_GET,
+    "ORDER_LINES_PAGE": ORDER_LINES_PAGE,
+    "ORDER_SHIPPING_LINES_PAGE": ORDER_SHIPPING_LINES_PAGE,
+    "ORDER_REFUND_IDS": ORDER_REFUND_IDS,
+    "REFUND_GET": REFUND_GET,
+    "REFUND_LINES_PAGE": REFUND_LINES_PAGE,
+    "INVENTORY_LEVELS": INVENTORY_LEVELS,
+    "INVENTORY_SET_QUANTITIES": INVENTORY_SET_QUANTITIES,
+    "ORDER_CANCEL": ORDER_CANCEL,
+    "SHOP": SHOP,
+}
