@@ -12,6 +12,8 @@ from typing import Any
 from django.db import transaction
 
 from erp.core.db import advisory_xact_lock, set_local_lock_timeout
+from finance.inputs import RefundInput, RefundLineInput, TransactionInput
+from finance.services.payments import order_payments_record
 from inventory.models import Product
 from orders.canonical import CanonicalOrder, OrderSource
 from orders.choices import (
@@ -249,6 +251,33 @@ def _order_update(
     return lines_changed or "shipping_address" in field_changes
 
 
+def _payments_record(order: Order, data: CanonicalOrder) -> None:
+    """Hand the order's payments and refunds to finance (same transaction)."""
+    if not data.transactions and not data.refunds:
+        return
+    order_payments_record(
+        order_id=order.pk,
+        channel_id=order.channel_id,
+        transactions=[
+            TransactionInput(**dataclasses.asdict(t)) for t in data.transactions
+        ],
+        refunds=[
+            RefundInput(
+                external_id=r.external_id,
+                amount=r.amount,
+                currency=order.currency,
+                created_at=r.created_at,
+                note=r.note,
+                lines=tuple(
+                    RefundLineInput(line_id, qty, restock)
+                    for line_id, qty, restock in r.lines
+                ),
+            )
+            for r in data.refunds
+        ],
+    )
+
+
 def _historical_status(data: CanonicalOrder) -> str:
     """Where an imported past order stands, read from the store's own statuses."""
     if data.is_cancelled:
@@ -314,6 +343,7 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
             channel_id=channel_id, data=data, source=source, digest=digest
         )
         created = True
+        _payments_record(order, data)
     else:
         if order.store_updated_at and data.store_updated_at < order.store_updated_at:
             return IngestResult(order.pk, False, False, True, order.status)
@@ -330,6 +360,7 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
                 order.save(update_fields=["store_updated_at", "updated_at"])
             return IngestResult(order.pk, False, False, False, order.status)
         changed = _order_update(order=order, data=data, source=source, digest=digest)
+        _payments_record(order, data)
         if changed and not order.is_historical:
             _re_review(order)
 

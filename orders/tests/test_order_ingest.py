@@ -267,3 +267,45 @@ def test_customers_match_across_stores_by_normalised_email_and_phone(channel, st
     customer = Customer.objects.get()
     assert customer.orders.count() == 3
     assert customer.phone_normalized == "+15125550100"
+
+
+def test_payments_and_refunds_reach_finance_once(channel, stock):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from finance.models import Payment, Refund
+    from orders.canonical import CanonicalRefund, CanonicalTransaction
+    from orders.tests.builders import T0
+
+    stock("SKU-A", 5)
+    sale = CanonicalTransaction(
+        external_id="txn-1",
+        kind="sale",
+        gateway="shopify_payments",
+        amount=Decimal("10.00"),
+        currency="USD",
+        processed_at=T0,
+        fee=Decimal("0.59"),
+        fee_currency="USD",
+    )
+    refund = CanonicalRefund(
+        external_id="rf-1",
+        amount=Decimal("10.00"),
+        created_at=T0 + timedelta(hours=2),
+        lines=(("820982911946154508-1", 1, True),),
+    )
+    data = canonical_order(version=2, transactions=(sale,), refunds=(refund,))
+
+    order_ingest(channel_id=channel.pk, data=data, source=OrderSource.WEBHOOK)
+    order_ingest(channel_id=channel.pk, data=data, source=OrderSource.POLL)
+
+    payment = Payment.objects.get()
+    assert (payment.external_id, payment.amount, payment.fee) == (
+        "txn-1",
+        Decimal("10.0000"),
+        Decimal("0.5900"),
+    )
+    stored = Refund.objects.get()
+    assert stored.external_id == "rf-1"
+    line = stored.lines.get()
+    assert (line.quantity, line.restock, line.order_line.sku) == (1, True, "SKU-A")
