@@ -1,0 +1,232 @@
+"""Printable documents: our own 4×6 labels, packing slips, pick lists, merged batches.
+
+reportlab draws (Code 128 barcodes included); pypdf merges carriers' label PDFs with
+ours into one file for the printer.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pypdf import PdfReader, PdfWriter
+from reportlab.graphics.barcode import code128
+from reportlab.lib.pagesizes import A4, inch
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from logistics.carriers.base import Address, Parcel
+
+LABEL_SIZE = (4 * inch, 6 * inch)
+
+# Names and addresses come in any script; the Adobe CID font covers Chinese (and
+# Latin) without shipping a font file, the PDF viewer supplies the glyphs.
+CJK_FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+@dataclass(frozen=True)
+class SlipLine:
+    """A line on a packing slip or pick list."""
+
+    sku: str
+    title: str
+    quantity: int
+    barcode: str = ""
+
+
+@dataclass(frozen=True)
+class PackingSlip:
+    """What one shipment holds and where it goes."""
+
+    shipment_id: int
+    reference: str
+    ship_to: Address
+    lines: tuple[SlipLine, ...]
+    tracking_number: str = ""
+    service_name: str = ""
+
+
+def _barcode(
+    canvas: Canvas, value: str, x: float, y: float, *, height: float = 36
+) -> None:
+    if not value:
+        return
+    code = code128.Code128(value, barHeight=height, barWidth=0.9, humanReadable=True)
+    code.drawOn(canvas, x, y)
+
+
+def _address_lines(address: Address) -> list[str]:
+    city_line = " ".join(
+        part for part in (address.postal_code, address.city, address.state_code) if part
+    )
+    return [
+        line
+        for line in (
+            address.name,
+            address.company,
+            address.street1,
+            address.street2,
+            city_line,
+            address.country_code,
+            address.phone,
+        )
+        if line
+    ]
+
+
+def rate_card_label_pdf(
+    *,
+    carrier_name: str,
+    service_name: str,
+    tracking_number: str,
+    reference: str,
+    shipper: Address,
+    recipient: Address,
+    parcels: Sequence[Parcel],
+) -> bytes:
+    """A 4×6 label for carriers without an API: addresses, service and barcodes."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=LABEL_SIZE)
+    width, height = LABEL_SIZE
+    canvas.setFont("Helvetica-Bold", 14)
+    canvas.drawString(12, height - 24, carrier_name[:40])
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(12, height - 38, service_name[:60])
+    y = height - 60
+    canvas.setFont(CJK_FONT, 8)
+    canvas.drawString(12, y, "FROM")
+    for line in _address_lines(shipper):
+        y -= 10
+        canvas.drawString(12, y, line[:70])
+    y -= 18
+    canvas.setFont(CJK_FONT, 9)
+    canvas.drawString(12, y, "TO")
+    canvas.setFont(CJK_FONT, 12)
+    for line in _address_lines(recipient):
+        y -= 15
+        canvas.drawString(12, y, line[:45])
+    weight = sum(p.weight_grams for p in parcels)
+    canvas.setFont("Helvetica", 9)
+    canvas.drawString(12, 150, f"{len(parcels)} parcel(s), {weight / 1000:.3f} kg")
+    canvas.drawString(12, 138, f"Ref: {reference}"[:60])
+    if tracking_number:
+        _barcode(canvas, tracking_number, 12, 60, height=60)
+    else:
+        canvas.setFont("Helvetica-Bold", 10)
+        canvas.drawString(12, 90, "TRACKING NUMBER TO FOLLOW")
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def image_label_pdf(content: bytes) -> bytes:
+    """A PNG/GIF label placed on a 4×6 PDF page, so it can join the merged batch."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=LABEL_SIZE)
+    canvas.drawImage(
+        ImageReader(io.BytesIO(content)),
+        0,
+        0,
+        width=LABEL_SIZE[0],
+        height=LABEL_SIZE[1],
+        preserveAspectRatio=True,
+    )
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def packing_slips_pdf(slips: Iterable[PackingSlip]) -> bytes:
+    """One A4 page per shipment: address, lines with SKU barcodes, shipment barcode."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    width, height = A4
+    for slip in slips:
+        canvas.setFont("Helvetica-Bold", 16)
+        canvas.drawString(40, height - 50, f"Packing slip — {slip.reference}")
+        canvas.setFont("Helvetica", 10)
+        canvas.drawString(
+            40,
+            height - 66,
+            f"Shipment S{slip.shipment_id}  {slip.service_name}  {slip.tracking_number}",
+        )
+        _barcode(canvas, f"S{slip.shipment_id}", width - 200, height - 80)
+        y = height - 100
+        canvas.setFont(CJK_FONT, 11)
+        for line in _address_lines(slip.ship_to):
+            canvas.drawString(40, y, line[:80])
+            y -= 14
+        y -= 16
+        canvas.setFont("Helvetica-Bold", 10)
+        canvas.drawString(40, y, "Qty")
+        canvas.drawString(80, y, "SKU")
+        canvas.drawString(330, y, "Item")
+        y -= 8
+        for line in slip.lines:
+            if y < 90:
+                canvas.showPage()
+                y = height - 60
+            y -= 48
+            canvas.setFont("Helvetica-Bold", 12)
+            canvas.drawString(40, y + 12, str(line.quantity))
+            _barcode(canvas, line.barcode or line.sku, 70, y, height=28)
+            canvas.setFont(CJK_FONT, 10)
+            canvas.drawString(330, y + 12, line.title[:40])
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def pick_list_pdf(
+    *, warehouse: str, lines: Sequence[SlipLine], shipment_count: int
+) -> bytes:
+    """One warehouse's pick list: each SKU once with the total to pick and its barcode."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    width, height = A4
+
+    def header() -> float:
+        canvas.setFont("Helvetica-Bold", 16)
+        canvas.drawString(40, height - 50, f"Pick list — {warehouse}")
+        canvas.setFont("Helvetica", 10)
+        canvas.drawString(
+            40,
+            height - 66,
+            f"{shipment_count} shipment(s), {sum(x.quantity for x in lines)} unit(s)",
+        )
+        return height - 80
+
+    y = header()
+    for line in lines:
+        if y < 90:
+            canvas.showPage()
+            y = header()
+        y -= 52
+        canvas.setFont("Helvetica-Bold", 14)
+        canvas.drawString(40, y + 14, f"{line.quantity} ×")
+        _barcode(canvas, line.barcode or line.sku, 90, y, height=30)
+        canvas.setFont(CJK_FONT, 10)
+        canvas.drawString(330, y + 22, line.sku[:40])
+        canvas.drawString(330, y + 8, line.title[:40])
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def merge_pdfs(documents: Iterable[bytes]) -> bytes:
+    """Concatenate PDF documents page by page into one file."""
+    writer = PdfWriter()
+    for document in documents:
+        writer.append(PdfReader(io.BytesIO(document)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_page_count(document: bytes) -> int:
+    """How many pages a PDF has (tests and the batch summary use it)."""
+    return len(PdfReader(io.BytesIO(document)).pages)

@@ -1,0 +1,32 @@
+"""Domain errors of logistics."""
+
+from erp.core.exceptions import ApplicationError, ConflictError
+
+
+class ShipmentNotFoundError(ApplicationError):
+    code = "shipment_not_found"
+    status_code = 404
+
+
+class ShipmentStateError(ConflictError):
+    """The shipment is not in a state that allows this (label bought, voided...)."""
+
+    code = "shipment_state"
+
+
+class NoEligibleServiceError(ApplicationError):
+    """No allowed service quoted within the limits and the promise."""
+
+    code = "no_eligible_service"
+
+
+class CurrencyConversionUnavailableError(ApplicationError):
+    """Quotes are in currencies we cannot convert yet; the missing pairs are listed."""
+
+    code = "fx_unavailable"
+
+
+class RateCardImportError(ApplicationError):
+    """The rate card file cannot be read or has wrong columns; nothing was imported."""
+
+    code = "rate_card_import_invalid"
