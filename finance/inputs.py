@@ -80,5 +80,6 @@ class PayoutLineInput:
     currency: str
     occurred_at: datetime.datetime | None = None
     transaction_reference: str = ""
+    related_reference: str = ""  # refunds and disputes: the original payment's id
     order_reference: str = ""
     description: str = ""

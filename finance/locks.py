@@ -34,3 +34,11 @@ def order_lock(*, order_id: int) -> Any | None:
         .select_for_update(no_key=True, of=("self",))
         .first()
     )
+
+
+def payout_lock(*, payout_id: int) -> Any:
+    """Lock one payout row while its lines are written (payouts are locked alone)."""
+    from finance.models import Payout
+
+    set_local_lock_timeout(FINANCE_LOCK_TIMEOUT)
+    return Payout.objects.select_for_update(no_key=True).get(pk=payout_id)
