@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from erp.core.views import language_set
 from erp.dashboard import dashboard
 
 admin.site.site_header = "DTC ERP"
@@ -24,6 +25,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
+    path("i18n/language/", language_set, name="language-set"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("webhooks/", include("connectors.urls")),
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from erp.core.models import OutboxMessage, WorkerHeartbeat
+from erp.core.exceptions import ApplicationError
+from erp.core.models import OutboxMessage, UserPreference, WorkerHeartbeat
 from erp.core.outbox import outbox_enqueue
 
 HEARTBEAT_TOPIC = "core.heartbeat"
@@ -38,3 +40,19 @@ def heartbeat_record(
         beat.delivered_count += 1
         beat.save(update_fields=["beat_at", "delivered_count"])
     return beat
+
+
+@transaction.atomic(durable=True)
+def user_language_set(*, user_id: int, language: str) -> UserPreference:
+    """Remember the UI language a user chose, for every browser they sign in from."""
+    supported = {code for code, _ in settings.LANGUAGES}
+    if language not in supported:
+        raise ApplicationError(
+            f"Language {language!r} is not offered.",
+            code="unknown_language",
+            supported=sorted(supported),
+        )
+    preference, _ = UserPreference.objects.update_or_create(
+        user_id=user_id, defaults={"language": language}
+    )
+    return preference
