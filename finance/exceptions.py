@@ -41,10 +41,3 @@ class InvalidFinanceDataError(ApplicationError):
     """A payment, refund, payout or cost figure is incomplete or contradictory."""
 
     code = "finance_data_invalid"
-
-
-class ReconciliationBusyError(ApplicationError):
-    """Another reconciliation of the same scope is running."""
-
-    code = "reconciliation_busy"
-    status_code = 409

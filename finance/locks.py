@@ -42,3 +42,15 @@ def payout_lock(*, payout_id: int) -> Any:
 
     set_local_lock_timeout(FINANCE_LOCK_TIMEOUT)
     return Payout.objects.select_for_update(no_key=True).get(pk=payout_id)
+
+
+def difference_lock(*, difference_id: int) -> Any | None:
+    """Lock one reconciliation difference while finance notes or resolves it."""
+    from finance.models import ReconciliationDifference
+
+    set_local_lock_timeout(FINANCE_LOCK_TIMEOUT)
+    return (
+        ReconciliationDifference.objects.select_for_update(no_key=True)
+        .filter(pk=difference_id)
+        .first()
+    )

@@ -3,6 +3,11 @@
 from finance.models.fx import ExchangeRate
 from finance.models.payments import Payment, Refund, RefundLine
 from finance.models.payouts import Payout, PayoutImport, PayoutLine
+from finance.models.reconciliation import (
+    ReconciliationDifference,
+    ReconciliationItem,
+    ReconciliationRun,
+)
 
 __all__ = [
     "ExchangeRate",
@@ -10,6 +15,9 @@ __all__ = [
     "Payout",
     "PayoutImport",
     "PayoutLine",
+    "ReconciliationDifference",
+    "ReconciliationItem",
+    "ReconciliationRun",
     "Refund",
     "RefundLine",
 ]
