@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -154,14 +154,21 @@ def safety_stock_evaluate(
             lead_time_days=rule.lead_time_days,
         )
         if alert is None:
-            alert = StockAlert.objects.create(
-                product_id=rule.product_id,
-                warehouse_id=rule.warehouse_id,
-                quantity_available=available,
-                minimum_quantity=rule.minimum_quantity,
-                suggested_reorder_quantity=suggested,
-                recent_daily_sales=daily,
-            )
+            try:
+                # Two lots of one SKU are locked separately, so two transactions can
+                # open the same alert at once; the one-open-alert constraint keeps
+                # one, and the other goes on without failing the stock change.
+                with transaction.atomic():
+                    alert = StockAlert.objects.create(
+                        product_id=rule.product_id,
+                        warehouse_id=rule.warehouse_id,
+                        quantity_available=available,
+                        minimum_quantity=rule.minimum_quantity,
+                        suggested_reorder_quantity=suggested,
+                        recent_daily_sales=daily,
+                    )
+            except IntegrityError:
+                continue
             outbox_enqueue(
                 topic=STOCK_ALERT_OPENED_TOPIC,
                 key=str(alert.pk),
