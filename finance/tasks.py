@@ -8,6 +8,7 @@ from celery import shared_task
 
 from finance.exceptions import FxFetchError
 from finance.services.fx import exchange_rates_import_ecb_url
+from finance.services.profit import order_profits_refresh_stale
 from finance.services.reconciliation import reconciliation_run
 
 
@@ -34,3 +35,9 @@ def reconciliation_run_task(
         date_to=datetime.date.fromisoformat(date_to),
         channel_id=channel_id,
     ).pk
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def order_profits_refresh_stale_task(since: str) -> int:
+    """After new rates: refresh profit rows that were converted without them."""
+    return order_profits_refresh_stale(since=datetime.date.fromisoformat(since))

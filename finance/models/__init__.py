@@ -3,6 +3,12 @@
 from finance.models.fx import ExchangeRate
 from finance.models.payments import Payment, Refund, RefundLine
 from finance.models.payouts import Payout, PayoutImport, PayoutLine
+from finance.models.profit import (
+    OrderCost,
+    OrderLineProfit,
+    OrderProfit,
+    OrderProfitTag,
+)
 from finance.models.reconciliation import (
     ReconciliationDifference,
     ReconciliationItem,
@@ -11,6 +17,10 @@ from finance.models.reconciliation import (
 
 __all__ = [
     "ExchangeRate",
+    "OrderCost",
+    "OrderLineProfit",
+    "OrderProfit",
+    "OrderProfitTag",
     "Payment",
     "Payout",
     "PayoutImport",

@@ -284,6 +284,18 @@ def _rates_upsert(
     )
 
 
+def _after_rates_changed(result: RateImportResult) -> RateImportResult:
+    """Profit rows that lacked these rates are refreshed once the import commits."""
+    if result.days and (result.created or result.updated):
+        from finance.tasks import order_profits_refresh_stale_task
+
+        first = result.days[0].isoformat()
+        transaction.on_commit(
+            lambda: order_profits_refresh_stale_task.delay(first), robust=True
+        )
+    return result
+
+
 @transaction.atomic(durable=True)
 def exchange_rates_import_ecb(*, content: bytes, reference: str) -> RateImportResult:
     """Import an ECB reference-rate XML (daily, 90-day or history file); idempotent.
@@ -297,7 +309,9 @@ def exchange_rates_import_ecb(*, content: bytes, reference: str) -> RateImportRe
         for currency, rate in day.rates.items()
         if currency != PIVOT_CURRENCY
     }
-    return _rates_upsert(source=RateSource.ECB, rates=rates, reference=reference)
+    return _after_rates_changed(
+        _rates_upsert(source=RateSource.ECB, rates=rates, reference=reference)
+    )
 
 
 def exchange_rates_import_ecb_url(*, url: str | None = None) -> RateImportResult:
@@ -370,7 +384,9 @@ def exchange_rates_import_csv(*, content: bytes, reference: str) -> RateImportRe
         return RateImportResult(errors=tuple(errors), committed=False)
     if not rates:
         raise ImportFileError("The file has a header but no rates.")
-    return _rates_upsert(source=RateSource.CSV, rates=rates, reference=reference)
+    return _after_rates_changed(
+        _rates_upsert(source=RateSource.CSV, rates=rates, reference=reference)
+    )
 
 
 @transaction.atomic(durable=True)
@@ -389,10 +405,12 @@ def exchange_rate_set(
         raise FxImportError("A rate needs two different currencies.")
     if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
         raise FxImportError(f"The rate {rate!r} is not a positive decimal.")
-    _rates_upsert(
-        source=RateSource.MANUAL,
-        rates={(base, quote, on): rate},
-        reference=reference or "manual",
+    _after_rates_changed(
+        _rates_upsert(
+            source=RateSource.MANUAL,
+            rates={(base, quote, on): rate},
+            reference=reference or "manual",
+        )
     )
     return ExchangeRate.objects.get(
         source=RateSource.MANUAL, base=base, quote=quote, on=on

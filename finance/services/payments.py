@@ -16,6 +16,7 @@ from finance.gateways import gateway_key
 from finance.inputs import RefundInput, TransactionInput
 from finance.locks import order_lock
 from finance.models import Payment, Refund, RefundLine
+from finance.services.profit import order_profit_refresh
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,9 @@ def order_payments_record(
     r_created, r_updated, r_unchanged, refund_ids = _refunds_upsert(
         order=order, refunds=refunds
     )
+    # The ingest hands payments in on every change of the order, so this also keeps
+    # revenue, discounts and the profit row's dimensions current.
+    order_profit_refresh(order_id=order_id)
     return PaymentsRecordResult(
         payments_created=p_created,
         payments_updated=p_updated,

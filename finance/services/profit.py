@@ -1,0 +1,348 @@
+"""Cost figures of orders and the profit of each order in the base currency.
+
+Profit = revenue − discounts − refunds − cost of goods − shipping cost − payment fees
+− other costs. Revenue is what the buyer was charged before discounts and without
+tax (total − tax + discounts, so it holds for stores that price with or without
+tax); refunds are the store's refund amounts. Each figure is converted with the rate
+of its own day (order: placed; refund: refunded; fee: processed; cost: incurred) and
+rounded to the base currency's minor unit, then the profit is their sum, so a hand
+calculation done the same way matches to the cent.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from erp.core.money import Money, allocate_proportionally, quantize
+from finance.choices import (
+    MONEY_IN_KINDS,
+    CostKind,
+    CustomerType,
+    FxStatus,
+    PaymentKind,
+)
+from finance.exceptions import (
+    InvalidFinanceDataError,
+    MissingRateError,
+    OrderNotFoundError,
+)
+from finance.locks import order_lock
+from finance.models import (
+    OrderCost,
+    OrderLineProfit,
+    OrderProfit,
+    OrderProfitTag,
+    Payment,
+    Refund,
+)
+from finance.services.fx import RateBook, base_currency, max_rate_age_days
+
+
+@transaction.atomic
+def order_cost_record(
+    *,
+    order_id: int,
+    kind: str,
+    amount: Money,
+    reference: str,
+    on: datetime.date,
+    order_line_id: int | None = None,
+) -> OrderCost:
+    """Record (or correct) one cost of an order and refresh its profit.
+
+    Upserts by (order, kind, reference): the same lot or shipment again replaces the
+    figure. A building block for shipping (cost of the lots shipped, label cost).
+    Locks: the Order row. Raises: OrderNotFoundError, InvalidFinanceDataError.
+    """
+    problems = []
+    if kind not in CostKind.values:
+        problems.append(f"kind {kind!r} is not one of {CostKind.values}")
+    if amount.amount < 0:
+        problems.append("a cost cannot be negative")
+    if not reference.strip():
+        problems.append("the reference is empty (name the lot, shipment or invoice)")
+    if problems:
+        raise InvalidFinanceDataError(
+            f"Cost of order {order_id} cannot be recorded: "
+            + "; ".join(problems)
+            + ".",
+            order_id=order_id,
+            problems=problems,
+        )
+    order = order_lock(order_id=order_id)
+    if order is None:
+        raise OrderNotFoundError(f"Order {order_id} does not exist.", order_id=order_id)
+    if order_line_id is not None:
+        line_model = apps.get_model("orders", "OrderLine")
+        if not line_model.objects.filter(pk=order_line_id, order_id=order_id).exists():
+            raise InvalidFinanceDataError(
+                f"Line {order_line_id} is not a line of order {order_id}.",
+                order_id=order_id,
+                order_line_id=order_line_id,
+            )
+    cost, _created = OrderCost.objects.update_or_create(
+        order_id=order_id,
+        kind=kind,
+        reference=reference.strip()[:200],
+        defaults={
+            "amount": amount.amount,
+            "currency": amount.currency,
+            "incurred_on": on,
+            "order_line_id": order_line_id,
+        },
+    )
+    order_profit_refresh(order_id=order_id)
+    return cost
+
+
+@dataclass
+class _Converter:
+    """Converts the figures of one order and remembers how it went."""
+
+    target: str
+    book: RateBook = field(default_factory=RateBook)
+    earlier: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def __call__(self, amount: Decimal, currency: str, on: datetime.date) -> Decimal:
+        if not amount:
+            return Decimal(0)
+        try:
+            converted = self.book.convert(
+                amount=Money(amount, currency), to=self.target, on=on
+            )
+        except MissingRateError as exc:
+            for pair in exc.extra["missing"]:
+                note = f"{pair} on {on}"
+                if note not in self.missing:
+                    self.missing.append(note)
+            return Decimal(0)
+        if not converted.is_exact_date:
+            note = f"{currency}→{self.target} on {on} used {converted.rate_on}"
+            if note not in self.earlier:
+                self.earlier.append(note)
+        return converted.amount.amount
+
+    @property
+    def status(self) -> str:
+        if self.missing:
+            return FxStatus.MISSING
+        return FxStatus.EARLIER if self.earlier else FxStatus.EXACT
+
+    @property
+    def note(self) -> str:
+        parts = []
+        if self.missing:
+            parts.append("Missing rates: " + "; ".join(self.missing) + ".")
+        if self.earlier:
+            parts.append("Nearest earlier rates: " + "; ".join(self.earlier) + ".")
+        return " ".join(parts)
+
+
+def _customer_type(order: Any) -> str:
+    if order.customer_id is None:
+        return CustomerType.GUEST
+    order_model = apps.get_model("orders", "Order")
+    earlier = order_model.objects.filter(customer_id=order.customer_id).filter(
+        placed_at__lt=order.placed_at
+    )
+    same_time = order_model.objects.filter(
+        customer_id=order.customer_id, placed_at=order.placed_at, pk__lt=order.pk
+    )
+    return (
+        CustomerType.RETURNING
+        if earlier.exists() or same_time.exists()
+        else CustomerType.NEW
+    )
+
+
+def _spread(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    if not weights:
+        return []
+    return [m.amount for m in allocate_proportionally(Money(total, currency), weights)]
+
+
+@transaction.atomic
+def order_profit_refresh(*, order_id: int) -> OrderProfit | None:
+    """Recompute one order's profit row (and its line and tag rows) from what is recorded.
+
+    Missing rates do not fail: the row is kept with fx_status "missing" and a note
+    naming the pairs, and reports leave it out until the rates arrive.
+    Locks: the Order row. Returns None when the order does not exist.
+    """
+    order_model = apps.get_model("orders", "Order")
+    if order_lock(order_id=order_id) is None:
+        return None
+    order = order_model.objects.select_related("customer").get(pk=order_id)
+    target = base_currency()
+    convert = _Converter(target=target)
+    placed_on = timezone.localdate(order.placed_at)
+    currency = order.currency
+    payments = list(Payment.objects.filter(order_id=order_id, succeeded=True))
+    money_in = [p for p in payments if p.kind in MONEY_IN_KINDS]
+    # A cancelled order nobody paid earned nothing; a paid one is cancelled by refunds.
+    earned = not (order.status == "cancelled" and not money_in)
+    gross = (
+        order.total - order.tax_total + order.discount_total if earned else Decimal(0)
+    )
+    revenue = convert(gross, currency, placed_on)
+    discounts = convert(
+        order.discount_total if earned else Decimal(0), currency, placed_on
+    )
+    refund_rows = list(Refund.objects.filter(order_id=order_id))
+    if refund_rows:
+        refunds = sum(
+            (
+                convert(r.amount, r.currency, timezone.localdate(r.refunded_at))
+                for r in refund_rows
+            ),
+            Decimal(0),
+        )
+    else:
+        refunds = sum(
+            (
+                convert(p.amount, p.currency, timezone.localdate(p.processed_at))
+                for p in payments
+                if p.kind == PaymentKind.REFUND
+            ),
+            Decimal(0),
+        )
+    fees = sum(
+        (
+            convert(
+                p.fee, p.fee_currency or p.currency, timezone.localdate(p.processed_at)
+            )
+            for p in payments
+            if p.fee
+        ),
+        Decimal(0),
+    )
+    costs = list(OrderCost.objects.filter(order_id=order_id))
+    by_kind: dict[str, Decimal] = {k: Decimal(0) for k in CostKind.values}
+    line_cogs: dict[int, Decimal] = {}
+    for cost in costs:
+        value = convert(cost.amount, cost.currency, cost.incurred_on)
+        by_kind[cost.kind] += value
+        if cost.kind == CostKind.COGS and cost.order_line_id is not None:
+            line_cogs[cost.order_line_id] = (
+                line_cogs.get(cost.order_line_id, Decimal(0)) + value
+            )
+    profit = (
+        revenue
+        - discounts
+        - refunds
+        - by_kind[CostKind.COGS]
+        - by_kind[CostKind.SHIPPING]
+        - fees
+        - by_kind[CostKind.OTHER]
+    )
+    row, _created = OrderProfit.objects.update_or_create(
+        order_id=order_id,
+        defaults={
+            "channel_id": order.channel_id,
+            "placed_at": order.placed_at,
+            "country": str((order.shipping_address or {}).get("country_code", ""))[
+                :2
+            ].upper(),
+            "customer_type": _customer_type(order),
+            "order_currency": currency,
+            "base_currency": target,
+            "revenue": revenue,
+            "discounts": discounts,
+            "refunds": refunds,
+            "cogs": by_kind[CostKind.COGS],
+            "shipping_cost": by_kind[CostKind.SHIPPING],
+            "fees": fees,
+            "other_costs": by_kind[CostKind.OTHER],
+            "profit": profit,
+            "fx_status": convert.status,
+            "fx_note": convert.note,
+            "computed_at": timezone.now(),
+        },
+    )
+    tags = {str(t)[:100] for t in (order.tags or [])}
+    if order.customer is not None:
+        tags |= {str(t)[:100] for t in (order.customer.tags or [])}
+    OrderProfitTag.objects.filter(profit=row).exclude(tag__in=tags).delete()
+    OrderProfitTag.objects.bulk_create(
+        [OrderProfitTag(profit=row, tag=t) for t in sorted(tags)], ignore_conflicts=True
+    )
+    _lines_refresh(
+        row=row,
+        order=order,
+        convert=convert,
+        placed_on=placed_on,
+        line_cogs=line_cogs,
+        shared=refunds
+        + by_kind[CostKind.SHIPPING]
+        + fees
+        + by_kind[CostKind.OTHER]
+        + (by_kind[CostKind.COGS] - sum(line_cogs.values(), Decimal(0))),
+        earned=earned,
+    )
+    return row
+
+
+def _lines_refresh(
+    *,
+    row: OrderProfit,
+    order: Any,
+    convert: _Converter,
+    placed_on: datetime.date,
+    line_cogs: dict[int, Decimal],
+    shared: Decimal,
+    earned: bool,
+) -> None:
+    lines = list(order.lines.filter(is_removed=False).order_by("pk"))
+    revenues = [
+        convert(
+            (ln.unit_price * ln.quantity - ln.discount_total) if earned else Decimal(0),
+            order.currency,
+            placed_on,
+        )
+        for ln in lines
+    ]
+    shares = _spread(shared, [max(r, Decimal(0)) for r in revenues], row.base_currency)
+    OrderLineProfit.objects.filter(order_profit=row).delete()
+    OrderLineProfit.objects.bulk_create(
+        OrderLineProfit(
+            order_profit=row,
+            order_line_id=ln.pk,
+            product_id=ln.product_id,
+            sku=ln.sku,
+            title=ln.title[:255],
+            quantity=ln.quantity,
+            revenue=revenue,
+            cogs=line_cogs.get(ln.pk, Decimal(0)),
+            other_costs=share,
+            profit=quantize(
+                revenue - line_cogs.get(ln.pk, Decimal(0)) - share, row.base_currency
+            ),
+        )
+        for ln, revenue, share in zip(lines, revenues, shares, strict=True)
+    )
+
+
+def order_profits_refresh_stale(*, since: datetime.date) -> int:
+    """Refresh profit rows converted without the rates of their day, placed since `since`.
+
+    Run after new rates arrive; each order is refreshed in its own transaction so one
+    failure does not undo the rest. Returns how many rows were refreshed.
+    """
+    oldest = since - datetime.timedelta(days=max_rate_age_days())
+    ids = list(
+        OrderProfit.objects.filter(placed_at__date__gte=oldest)
+        .exclude(fx_status=FxStatus.EXACT)
+        .values_list("order_id", flat=True)
+    )
+    for order_id in ids:
+        with transaction.atomic(durable=True):
+            order_profit_refresh(order_id=order_id)
+    return len(ids)
