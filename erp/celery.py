@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_init
 from kombu import Queue
 
@@ -27,6 +28,11 @@ app.conf.beat_schedule = {
     "orders-awaiting-stock": {
         "task": "orders.tasks.orders_awaiting_stock_allocate_task",
         "schedule": 60.0,
+    },
+    "inventory-expiry-sweep": {
+        # Lots that expired overnight stop being sellable; stores learn the new figure.
+        "task": "inventory.tasks.stock_expiry_sweep_task",
+        "schedule": crontab(hour=0, minute=15),
     },
     "worker-heartbeat": {
         "task": "erp.core.tasks.heartbeat_enqueue_task",

@@ -1,8 +1,9 @@
 """Row locks of the orders app; the only module here that calls select_for_update.
 
 Global lock order (docs/locking.md): advisory order-upsert key -> orders.Order ->
-orders.OrderLine -> logistics.Shipment -> finance.Payment -> inventory.StockItem ->
-inventory.Allocation, pk ascending within a table.
+orders.OrderLine -> logistics.Shipment -> finance.Payment -> inventory.Transfer ->
+inventory.StockItem -> inventory.Allocation, pk ascending within a table; StockAlert
+and OutboxMessage rows are written last.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Global lock order (docs/locking.md):
 orders.Order -> orders.OrderLine -> logistics.Shipment -> finance.Payment
--> inventory.StockItem -> inventory.Allocation; core.OutboxMessage is locked alone.
+-> inventory.Transfer -> inventory.StockItem -> inventory.Allocation, pk ascending
+in each table; inventory.StockAlert (by product, warehouse) and core.OutboxMessage
+(by topic, key) are written last. The outbox drain locks OutboxMessage rows alone.
 """
 
 from __future__ import annotations
