@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("erp.core.api.urls")),
     path("inventory/", include("inventory.api.urls")),
     path("orders/", include("orders.api.urls")),
+    path("finance/", include("finance.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,4 +29,5 @@ urlpatterns = [
     path("i18n/language/", language_set, name="language-set"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("webhooks/", include("connectors.urls")),
+    path("reports/", include("finance.urls")),
 ]

@@ -79,3 +79,8 @@ def finance_user(db):
 @pytest.fixture
 def ops_user(db):
     return _user_in("ops", "oscar")
+
+
+# Seeded scenarios shared by the report and API tests.
+from finance.tests.test_profit import rates, seeded_order  # noqa: E402, F401
+from finance.tests.test_reconciliation import seeded_month  # noqa: E402, F401

@@ -1,0 +1,488 @@
+"""Finance API: reads as list views, each write as its own APIView (one service call)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from erp.core.api.permissions import require_perms
+from erp.core.money import Money, quantize
+from finance.choices import CostKind, PayoutSource
+from finance.exceptions import InvalidFinanceDataError
+from finance.models import (
+    ExchangeRate,
+    Payout,
+    ReconciliationDifference,
+    ReconciliationRun,
+)
+from finance.selectors.profit import (
+    GROUPS,
+    PERIODS,
+    ProfitFilters,
+    order_profit_get,
+    profit_aggregate,
+)
+from finance.services.fx import (
+    exchange_rate_set,
+    exchange_rates_import_csv,
+    exchange_rates_import_ecb,
+    money_convert,
+)
+from finance.services.payouts import payout_file_import
+from finance.services.profit import order_cost_record
+from finance.services.reconciliation import (
+    reconciliation_difference_note,
+    reconciliation_difference_resolve,
+    reconciliation_run,
+)
+
+CanViewFinance = require_perms("finance.view_orderprofit")
+
+
+class ExchangeRateOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "source", "base", "quote", "rate", "on", "reference"]
+
+
+class ExchangeRateListApi(ListAPIView):
+    """Exchange rates, newest day first; filter by base, quote, on, source."""
+
+    permission_classes = [CanViewFinance]
+    serializer_class = ExchangeRateOutputSerializer
+    filterset_fields = ["base", "quote", "on", "source"]
+    queryset = ExchangeRate.objects.all()
+
+
+class ExchangeRateSetApi(APIView):
+    """Enter or correct one rate by hand."""
+
+    permission_classes = [
+        require_perms("finance.add_exchangerate", "finance.change_exchangerate")
+    ]
+
+    class InputSerializer(serializers.Serializer):
+        base = serializers.CharField(min_length=3, max_length=3)
+        quote = serializers.CharField(min_length=3, max_length=3)
+        rate = serializers.DecimalField(max_digits=24, decimal_places=10)
+        on = serializers.DateField()
+        reference = serializers.CharField(required=False, default="", max_length=255)
+
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rate = exchange_rate_set(**data.validated_data)
+        return Response(
+            ExchangeRateOutputSerializer(rate).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ExchangeRateImportApi(APIView):
+    """Upload an ECB reference-rate XML or a date,base,quote,rate CSV."""
+
+    permission_classes = [
+        require_perms("finance.add_exchangerate", "finance.change_exchangerate")
+    ]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        format = serializers.ChoiceField(choices=["ecb", "csv"])
+
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        importer = (
+            exchange_rates_import_ecb
+            if data.validated_data["format"] == "ecb"
+            else exchange_rates_import_csv
+        )
+        result = importer(content=upload.read(), reference=upload.name)
+        return Response(
+            result.as_dict(), status=status.HTTP_200_OK if result.committed else 400
+        )
+
+
+class ConvertApi(APIView):
+    """Convert an amount with the rate of a day (or the nearest earlier one, said so)."""
+
+    permission_classes = [CanViewFinance]
+
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.DecimalField(max_digits=19, decimal_places=4)
+        currency = serializers.CharField(min_length=3, max_length=3)
+        to = serializers.CharField(min_length=3, max_length=3)
+        on = serializers.DateField()
+
+    def get(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        converted = money_convert(
+            amount=Money(v["amount"], v["currency"]), to=v["to"], on=v["on"]
+        )
+        return Response(
+            {
+                "amount": str(converted.amount.amount),
+                "currency": converted.amount.currency,
+                "rate": str(converted.rate),
+                "rate_on": converted.rate_on.isoformat() if converted.rate_on else None,
+                "is_exact_date": converted.is_exact_date,
+                "note": converted.note,
+            }
+        )
+
+
+class PayoutOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "gateway",
+            "external_id",
+            "channel",
+            "source",
+            "currency",
+            "amount",
+            "paid_on",
+            "status",
+        ]
+
+
+class PayoutListApi(ListAPIView):
+    permission_classes = [CanViewFinance]
+    serializer_class = PayoutOutputSerializer
+    filterset_fields = ["gateway", "channel", "paid_on", "currency"]
+    queryset = Payout.objects.all()
+
+
+class PayoutImportApi(APIView):
+    """Upload a PayPal settlement, Stripe itemized payout or mapped CSV report."""
+
+    permission_classes = [require_perms("finance.add_payout", "finance.change_payout")]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        source = serializers.ChoiceField(
+            choices=[
+                PayoutSource.PAYPAL_SETTLEMENT,
+                PayoutSource.STRIPE_ITEMIZED,
+                PayoutSource.GENERIC_CSV,
+            ]
+        )
+        channel = serializers.IntegerField(
+            required=False, allow_null=True, default=None
+        )
+        gateway = serializers.CharField(required=False, default="", max_length=50)
+        mapping = serializers.CharField(
+            required=False, default="{}", help_text="JSON: field -> column"
+        )
+        date_format = serializers.CharField(required=False, default="", max_length=50)
+
+        def validate_mapping(self, value: str) -> dict[str, str]:
+            try:
+                mapping = json.loads(value or "{}")
+            except json.JSONDecodeError:
+                raise serializers.ValidationError("Not JSON.") from None
+            if not isinstance(mapping, dict) or not all(
+                isinstance(v, str) for v in mapping.values()
+            ):
+                raise serializers.ValidationError(
+                    'Give {"field": "column header", ...}.'
+                )
+            return mapping
+
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        report = payout_file_import(
+            source=v["source"],
+            content=v["file"].read(),
+            file_name=v["file"].name,
+            channel_id=v["channel"],
+            gateway=v["gateway"],
+            mapping=v["mapping"],
+            date_format=v["date_format"],
+            actor_id=request.user.pk,
+        )
+        return Response(
+            report.as_dict(), status=status.HTTP_200_OK if report.committed else 400
+        )
+
+
+class ReconciliationRunOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReconciliationRun
+        fields = [
+            "id",
+            "date_from",
+            "date_to",
+            "channel",
+            "tolerance_minor_units",
+            "status",
+            "items_total",
+            "items_matched",
+            "differences_found",
+            "summary",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class ReconciliationRunListApi(ListAPIView):
+    permission_classes = [CanViewFinance]
+    serializer_class = ReconciliationRunOutputSerializer
+    queryset = ReconciliationRun.objects.all()
+
+
+class ReconciliationRunStartApi(APIView):
+    """Reconcile a period now; answers with the finished run."""
+
+    permission_classes = [require_perms("finance.add_reconciliationrun")]
+
+    class InputSerializer(serializers.Serializer):
+        date_from = serializers.DateField()
+        date_to = serializers.DateField()
+        channel = serializers.IntegerField(
+            required=False, allow_null=True, default=None
+        )
+        tolerance_minor_units = serializers.IntegerField(
+            required=False, default=1, min_value=0
+        )
+
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        run = reconciliation_run(
+            date_from=v["date_from"],
+            date_to=v["date_to"],
+            channel_id=v["channel"],
+            tolerance_minor_units=v["tolerance_minor_units"],
+            actor_id=request.user.pk,
+        )
+        return Response(
+            ReconciliationRunOutputSerializer(run).data, status=status.HTTP_201_CREATED
+        )
+
+
+class DifferenceOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReconciliationDifference
+        fields = [
+            "id",
+            "kind",
+            "subject",
+            "status",
+            "order",
+            "payout_line",
+            "refund",
+            "currency",
+            "expected",
+            "actual",
+            "message",
+            "notes",
+            "resolved_at",
+            "first_run",
+            "last_run",
+        ]
+
+
+class DifferenceListApi(ListAPIView):
+    """Reconciliation differences; filter by status, kind, order."""
+
+    permission_classes = [CanViewFinance]
+    serializer_class = DifferenceOutputSerializer
+    filterset_fields = ["status", "kind", "order"]
+
+    def get_queryset(self) -> QuerySet[ReconciliationDifference]:
+        return ReconciliationDifference.objects.order_by("kind", "pk")
+
+
+class _DifferenceWriteApi(APIView):
+    permission_classes = [require_perms("finance.change_reconciliationdifference")]
+
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(max_length=2000)
+
+
+class DifferenceNoteApi(_DifferenceWriteApi):
+    """Add a note to a difference."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        difference = reconciliation_difference_note(
+            difference_id=pk, text=data.validated_data["text"], actor_id=request.user.pk
+        )
+        return Response(DifferenceOutputSerializer(difference).data)
+
+
+class DifferenceResolveApi(_DifferenceWriteApi):
+    """Mark a difference resolved, saying why."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        difference = reconciliation_difference_resolve(
+            difference_id=pk, note=data.validated_data["text"], actor_id=request.user.pk
+        )
+        return Response(DifferenceOutputSerializer(difference).data)
+
+
+def _key(value: Any) -> Any:
+    # Period buckets are midnight datetimes; the day is what they mean.
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _row(row: Any) -> dict[str, Any]:
+    return {
+        "key": [_key(v) for v in row.key],
+        "label": row.label,
+        "orders": row.orders,
+        **{f: str(v) for f, v in row.figures.items()},
+        "margin": str(row.margin) if row.margin is not None else None,
+    }
+
+
+class ProfitReportApi(APIView):
+    """Profit and sales in the base currency, grouped and filtered like the report page."""
+
+    permission_classes = [CanViewFinance]
+
+    class InputSerializer(serializers.Serializer):
+        group_by = serializers.ChoiceField(choices=GROUPS, default="period")
+        period = serializers.ChoiceField(choices=list(PERIODS), default="month")
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+        channel = serializers.IntegerField(required=False)
+        country = serializers.CharField(required=False, default="", max_length=2)
+        customer_type = serializers.CharField(required=False, default="")
+        tag = serializers.CharField(required=False, default="")
+
+    def get(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        table = profit_aggregate(
+            filters=ProfitFilters(
+                date_from=v.get("date_from"),
+                date_to=v.get("date_to"),
+                channel_id=v.get("channel"),
+                country=v["country"],
+                customer_type=v["customer_type"],
+                tag=v["tag"],
+            ),
+            group_by=v["group_by"],
+            period=v["period"],
+        )
+        return Response(
+            {
+                "currency": table.currency,
+                "group_by": table.group_by,
+                "period": table.period,
+                "rows": [_row(r) for r in table.rows],
+                "totals": _row(table.totals),
+                "orders_missing_rates": table.orders_missing_rates,
+            }
+        )
+
+
+class OrderProfitApi(APIView):
+    """One order's profit, its figures, lines and the rates used."""
+
+    permission_classes = [CanViewFinance]
+
+    def get(self, request: Request, order_id: int) -> Response:
+        row = order_profit_get(order_id=order_id)
+        if row is None:
+            raise InvalidFinanceDataError(
+                f"Order {order_id} has no profit figures yet.", order_id=order_id
+            )
+        figures = (
+            "revenue",
+            "discounts",
+            "refunds",
+            "cogs",
+            "shipping_cost",
+            "fees",
+            "other_costs",
+            "profit",
+        )
+        return Response(
+            {
+                "order": order_id,
+                "currency": row.base_currency,
+                **{
+                    f: str(quantize(getattr(row, f), row.base_currency))
+                    for f in figures
+                },
+                "fx_status": row.fx_status,
+                "fx_note": row.fx_note,
+                "lines": [
+                    {
+                        "sku": ln.sku,
+                        "quantity": ln.quantity,
+                        "revenue": str(ln.revenue),
+                        "cogs": str(ln.cogs),
+                        "profit": str(ln.profit),
+                    }
+                    for ln in row.lines.all()
+                ],
+            }
+        )
+
+
+class OrderCostRecordApi(APIView):
+    """Record a cost of an order by hand (goods, shipping, other)."""
+
+    permission_classes = [
+        require_perms("finance.add_ordercost", "finance.change_ordercost")
+    ]
+
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=CostKind.choices)
+        amount = serializers.DecimalField(max_digits=19, decimal_places=4, min_value=0)
+        currency = serializers.CharField(min_length=3, max_length=3)
+        reference = serializers.CharField(max_length=200)
+        on = serializers.DateField()
+        order_line = serializers.IntegerField(
+            required=False, allow_null=True, default=None
+        )
+
+    def post(self, request: Request, order_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        cost = order_cost_record(
+            order_id=order_id,
+            kind=v["kind"],
+            amount=Money(v["amount"], v["currency"]),
+            reference=v["reference"],
+            on=v["on"],
+            order_line_id=v["order_line"],
+        )
+        return Response(
+            {
+                "id": cost.pk,
+                "kind": cost.kind,
+                "amount": str(cost.amount),
+                "currency": cost.currency,
+                "reference": cost.reference,
+            },
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,205 @@
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+from rest_framework.test import APIClient
+
+from finance.choices import DifferenceStatus
+from finance.models import ExchangeRate, Payout, ReconciliationDifference
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def finance_client(client, finance_user):
+    client.force_login(finance_user)
+    return client
+
+
+@pytest.fixture
+def finance_api(finance_user):
+    api = APIClient()
+    api.force_authenticate(finance_user)
+    return api
+
+
+def test_reports_need_login_and_the_finance_role(client, ops_user):
+    assert client.get(reverse("finance:profit")).status_code == 302
+    client.force_login(ops_user)
+    assert client.get(reverse("finance:profit")).status_code == 403
+    assert client.get(reverse("finance:reconciliation")).status_code == 403
+
+
+def test_profit_page_and_export_match_the_hand_calculation(
+    finance_client, seeded_order
+):
+    # when
+    page = finance_client.get(
+        reverse("finance:profit"), {"group_by": "country", "country": "DE"}
+    )
+    export = finance_client.get(
+        reverse("finance:profit"),
+        {"group_by": "country", "country": "DE", "format": "xlsx"},
+    )
+
+    # then
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<th scope="row">DE</th><td>1</td>' in html
+    assert "48.91" in html
+    assert "<svg" in html
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["country", "orders", "revenue"]
+    row = {h: c.value for h, c in zip(header, sheet[2], strict=True)}
+    assert (row["country"], row["revenue"], row["profit"], row["currency"]) == (
+        "DE",
+        118.15,
+        48.91,
+        "USD",
+    )
+
+
+def test_reconciliation_page_runs_lists_and_resolves(finance_client, seeded_month):
+    # when
+    run = finance_client.post(
+        reverse("finance:reconciliation"),
+        {"date_from": "2025-05-01", "date_to": "2025-05-31"},
+    )
+    listing = finance_client.get(reverse("finance:reconciliation"))
+
+    # then
+    assert run.status_code == 302
+    html = listing.content.decode()
+    assert html.count('data-kind="') == 6
+    order = seeded_month["no_payout"]
+    assert reverse("admin:orders_order_change", args=[order.pk]) in html
+
+    # when
+    difference = ReconciliationDifference.objects.get(order=order)
+    finance_client.post(
+        reverse("finance:difference-resolve", args=[difference.pk]),
+        {"note": "Paid out in June."},
+    )
+    export = finance_client.get(
+        reverse("finance:reconciliation"), {"status": "all", "format": "xlsx"}
+    )
+
+    # then
+    difference.refresh_from_db()
+    assert difference.status == DifferenceStatus.RESOLVED
+    rows = list(
+        load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True)
+    )
+    assert len(rows) == 7
+    assert any(r[3] == "#1004" and r[8] == "Paid out in June." for r in rows)
+
+
+def test_api_convert_and_set_rate(finance_api, fixture_bytes):
+    # given
+    upload = io.BytesIO(fixture_bytes("ecb_eurofxref-daily_2025-05-09.xml"))
+    upload.name = "daily.xml"
+    imported = finance_api.post(
+        "/api/v1/finance/rates/import/",
+        {"file": upload, "format": "ecb"},
+        format="multipart",
+    )
+
+    # when
+    converted = finance_api.get(
+        "/api/v1/finance/convert/",
+        {"amount": "100", "currency": "USD", "to": "CNY", "on": "2025-05-11"},
+    )
+    missing = finance_api.get(
+        "/api/v1/finance/convert/",
+        {"amount": "1", "currency": "USD", "to": "RUB", "on": "2025-05-09"},
+    )
+    created = finance_api.post(
+        "/api/v1/finance/rates/set/",
+        {"base": "USD", "quote": "CNY", "rate": "7.2", "on": "2025-05-11"},
+        format="json",
+    )
+
+    # then
+    assert imported.json()["created"] == 30
+    body = converted.json()
+    assert (body["amount"], body["rate_on"], body["is_exact_date"]) == (
+        "724.05",
+        "2025-05-09",
+        False,
+    )
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "fx_rate_missing"
+    assert missing.json()["extra"]["missing"] == ["USD→RUB", "EUR→RUB"]
+    assert created.status_code == 201
+    assert ExchangeRate.objects.filter(source="manual").count() == 1
+
+
+def test_api_payout_import_runs_and_resolves(finance_api, fixture_bytes, seeded_month):
+    # given
+    upload = io.BytesIO(fixture_bytes("stripe_payout_reconciliation_itemized_5.csv"))
+    upload.name = "stripe.csv"
+
+    # when
+    imported = finance_api.post(
+        "/api/v1/finance/payouts/import/",
+        {"file": upload, "source": "stripe_itemized"},
+        format="multipart",
+    )
+    run = finance_api.post(
+        "/api/v1/finance/reconciliation/runs/start/",
+        {"date_from": "2025-05-01", "date_to": "2025-05-31"},
+        format="json",
+    )
+    open_differences = finance_api.get(
+        "/api/v1/finance/reconciliation/differences/", {"status": "open"}
+    )
+    first = open_differences.json()["results"][0]
+    resolved = finance_api.post(
+        f"/api/v1/finance/reconciliation/differences/{first['id']}/resolve/",
+        {"text": "ok"},
+        format="json",
+    )
+
+    # then
+    assert imported.json()["lines_created"] == 5
+    assert Payout.objects.filter(gateway="stripe").count() == 3
+    # the Stripe sample's lines name orders this store does not have: 4 more orphans
+    assert run.json()["summary"]["payout_line_no_order"] == 1 + 4
+    assert resolved.json()["status"] == "resolved"
+
+
+def test_api_profit_and_order_cost(finance_api, seeded_order):
+    # when
+    report = finance_api.get("/api/v1/finance/profit/", {"group_by": "country_period"})
+    cost = finance_api.post(
+        f"/api/v1/finance/orders/{seeded_order.pk}/costs/",
+        {
+            "kind": "other",
+            "amount": "1.00",
+            "currency": "USD",
+            "reference": "gift wrap",
+            "on": "2025-05-09",
+        },
+        format="json",
+    )
+    detail = finance_api.get(f"/api/v1/finance/orders/{seeded_order.pk}/profit/")
+
+    # then
+    assert report.json()["rows"][0]["profit"] == "48.91"
+    assert report.json()["rows"][0]["key"] == ["DE", "2025-05-01"]
+    assert cost.status_code == 201
+    assert (detail.json()["profit"], detail.json()["other_costs"]) == ("47.91", "1.00")
+
+
+def test_ops_cannot_use_the_finance_api(ops_user):
+    api = APIClient()
+    api.force_authenticate(ops_user)
+    assert api.get("/api/v1/finance/profit/").status_code == 403
+    assert (
+        api.post(
+            "/api/v1/finance/reconciliation/runs/start/", {}, format="json"
+        ).status_code
+        == 403
+    )
