@@ -23,6 +23,8 @@ class RateCardPricing(models.TextChoices):
 class ShipmentStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     RATED = "rated", _("Service chosen")
+    # A label purchase is under way; a second purchase of the same shipment is refused.
+    BUYING = "buying", _("Buying label")
     LABEL_PURCHASED = "label_purchased", _("Label bought")
     SHIPPED = "shipped", _("Shipped")
     IN_TRANSIT = "in_transit", _("In transit")

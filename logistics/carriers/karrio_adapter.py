@@ -268,7 +268,11 @@ class KarrioCarrierAdapter:
     # -- helpers ---------------------------------------------------------------------
 
     def _call(
-        self, operation: str, run: Callable[[], tuple[Any, list[km.Message]]]
+        self,
+        operation: str,
+        run: Callable[[], tuple[Any, list[km.Message]]],
+        *,
+        required: bool = False,
     ) -> Any:
         try:
             result, messages = run()
@@ -291,6 +295,12 @@ class KarrioCarrierAdapter:
                     and "timed out" in str(m.message)
                     for m in errors
                 ),
+            )
+        if result is None and required:
+            raise CarrierError(
+                f"{self.carrier} {operation}: the carrier's answer could not be read.",
+                carrier=self.carrier,
+                messages=_messages(messages),
             )
         return result
 
@@ -339,6 +349,7 @@ class KarrioCarrierAdapter:
         details = self._call(
             "shipment",
             lambda: karrio.Shipment.create(payload).from_(self._gateway).parse(),
+            required=True,
         )
         label = None
         if details.docs and details.docs.label:
@@ -380,6 +391,7 @@ class KarrioCarrierAdapter:
         confirmation = self._call(
             "void",
             lambda: karrio.Shipment.cancel(payload).from_(self._gateway).parse(),
+            required=True,
         )
         return VoidResult(ok=bool(confirmation.success), message=confirmation.operation)
 

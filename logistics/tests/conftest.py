@@ -37,3 +37,83 @@ def api_account(db, fake_carrier):
         return account, fake
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Labels are written under a per-test MEDIA_ROOT, never the project's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def draft(db):
+    """draft(country="US", grams=500, ...) records a draft shipment for a new order."""
+    from decimal import Decimal
+
+    from erp.core.money import Money
+    from inventory.tests.factories import WarehouseFactory
+    from logistics.carriers.base import Address, Parcel
+    from logistics.services.shipments import (
+        ShipmentDraftInput,
+        ShipmentItemInput,
+        shipment_create_draft,
+    )
+    from orders.tests.factories import OrderFactory
+
+    def make(
+        *,
+        country="US",
+        region="TX",
+        grams=500,
+        dims=(200, 150, 100),
+        currency="USD",
+        value="40.00",
+        warehouse=None,
+        origin="US",
+        promise_days=None,
+        sku_tags=(),
+        customs=None,
+        order=None,
+        parcels=None,
+    ):
+        warehouse = warehouse or WarehouseFactory(
+            code=f"wh-{origin.lower()}", country=origin
+        )
+        order = order or OrderFactory(
+            shipping_address={"country_code": country, "province_code": region}
+        )
+        return shipment_create_draft(
+            data=ShipmentDraftInput(
+                order_id=order.pk,
+                warehouse_id=warehouse.pk,
+                ship_from=Address(
+                    name="DTC Warehouse",
+                    street1="1 Main St",
+                    city="New York" if origin == "US" else "Shenzhen",
+                    state_code="NY" if origin == "US" else "",
+                    postal_code="10001" if origin == "US" else "518000",
+                    country_code=origin,
+                    phone="2125550100",
+                ),
+                ship_to=Address(
+                    name="Ava Miller",
+                    street1="500 Congress Ave",
+                    city="Austin",
+                    state_code=region,
+                    postal_code="78701",
+                    country_code=country,
+                    phone="5125550100",
+                ),
+                parcels=parcels or (Parcel(grams, *dims),),
+                items=(ShipmentItemInput("SKU-A", "Green tea", 2, "4006381333931"),),
+                order_value=Money(Decimal(value), currency),
+                currency=currency,
+                reference=order.number,
+                customs=customs,
+                channel_id=order.channel_id,
+                sku_tags=tuple(sku_tags),
+                promise_days=promise_days,
+            )
+        )
+
+    return make

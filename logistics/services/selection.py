@@ -1,0 +1,583 @@
+"""Choosing the cheapest suitable service for a shipment, and keeping every quote.
+
+Quotes are fetched concurrently (one call per carrier account, each with its own
+timeout) with no database lock held; only the short write of the result locks the
+shipment.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+
+from erp.core.money import Money, quantize
+from logistics.carriers.base import (
+    Address,
+    CarrierAdapter,
+    CarrierError,
+    Customs,
+    CustomsLine,
+    Parcel,
+    RateQuote,
+    RateRequest,
+)
+from logistics.carriers.registry import adapter_for
+from logistics.choices import RateQuoteStatus, ShipmentStatus
+from logistics.exceptions import (
+    CurrencyConversionUnavailableError,
+    NoEligibleServiceError,
+    ShipmentNotFoundError,
+    ShipmentStateError,
+)
+from logistics.fx import FxConverter, fx_converter_default
+from logistics.locks import shipment_lock
+from logistics.models import (
+    CarrierAccount,
+    CarrierService,
+    Shipment,
+    ShippingRule,
+)
+from logistics.models import (
+    RateQuote as RateQuoteRow,
+)
+
+SELECTABLE = frozenset({ShipmentStatus.DRAFT, ShipmentStatus.RATED})
+
+
+@dataclass(frozen=True)
+class SelectionFacts:
+    """What shipping rules look at."""
+
+    country: str
+    region: str
+    weight_grams: int
+    order_value: Money
+    sku_tags: frozenset[str]
+    channel_id: int | None
+    warehouse_id: int
+    is_international: bool
+
+
+def _matches_destination(codes: Sequence[str], country: str, region: str) -> bool:
+    wanted = {c.upper() for c in codes}
+    return country in wanted or (bool(region) and f"{country}-{region}" in wanted)
+
+
+def shipping_rule_match(*, facts: SelectionFacts) -> ShippingRule | None:
+    """The first active rule (by position) whose every condition holds."""
+    rules = (
+        ShippingRule.objects.filter(is_active=True)
+        .prefetch_related("channels", "warehouses")
+        .order_by("position", "pk")
+    )
+    for rule in rules:
+        if rule.destinations and not _matches_destination(
+            rule.destinations, facts.country, facts.region
+        ):
+            continue
+        if (
+            rule.min_weight_grams is not None
+            and facts.weight_grams < rule.min_weight_grams
+        ):
+            continue
+        if (
+            rule.max_weight_grams is not None
+            and facts.weight_grams > rule.max_weight_grams
+        ):
+            continue
+        if rule.min_order_value is not None or rule.max_order_value is not None:
+            # A value condition in another currency cannot be judged: the rule is skipped.
+            if (rule.order_value_currency or "").upper() != facts.order_value.currency:
+                continue
+            value = facts.order_value.amount
+            if rule.min_order_value is not None and value < rule.min_order_value:
+                continue
+            if rule.max_order_value is not None and value > rule.max_order_value:
+                continue
+        if rule.sku_tags and not facts.sku_tags & set(rule.sku_tags):
+            continue
+        channel_ids = {c.pk for c in rule.channels.all()}
+        if channel_ids and facts.channel_id not in channel_ids:
+            continue
+        warehouse_ids = {w.pk for w in rule.warehouses.all()}
+        if warehouse_ids and facts.warehouse_id not in warehouse_ids:
+            continue
+        return rule
+    return None
+
+
+def candidate_services(
+    *, facts: SelectionFacts, rule: ShippingRule | None, origin_country: str
+) -> list[CarrierService]:
+    """Active services the rule allows that cover this lane (domestic/international)."""
+    services = CarrierService.objects.filter(
+        is_active=True, account__is_active=True
+    ).select_related("account", "rate_card")
+    if rule is not None and rule.allowed_services.exists():
+        services = services.filter(pk__in=rule.allowed_services.values("pk"))
+    lane = Q(is_international=True) if facts.is_international else Q(is_domestic=True)
+    return [
+        s
+        for s in services.filter(lane).order_by(
+            "account__priority", "account_id", "code"
+        )
+        if s.account.ships_from(origin_country)
+    ]
+
+
+@dataclass
+class AccountOutcome:
+    """What one carrier account answered (or why it did not)."""
+
+    account: CarrierAccount
+    quotes: list[RateQuote] = field(default_factory=list)
+    error: str = ""
+
+
+def quotes_collect(
+    *, services: Sequence[CarrierService], request: RateRequest
+) -> list[AccountOutcome]:
+    """Ask every account at once; each gets its own timeout, slow ones are left out.
+
+    No database access happens in the worker threads: adapters are built first.
+    """
+    by_account: dict[int, list[CarrierService]] = {}
+    for service in services:
+        by_account.setdefault(service.account_id, []).append(service)
+    outcomes: list[AccountOutcome] = []
+    work: list[tuple[AccountOutcome, CarrierAdapter, RateRequest]] = []
+    for account_services in by_account.values():
+        account = account_services[0].account
+        outcome = AccountOutcome(account=account)
+        outcomes.append(outcome)
+        try:
+            adapter = adapter_for(account)
+        except CarrierError as exc:
+            outcome.error = exc.message
+            continue
+        scoped = RateRequest(
+            shipper=request.shipper,
+            recipient=request.recipient,
+            parcels=request.parcels,
+            customs=request.customs,
+            service_codes=tuple(s.code for s in account_services),
+            ship_date=request.ship_date,
+        )
+        work.append((outcome, adapter, scoped))
+    if not work:
+        return outcomes
+    pool = ThreadPoolExecutor(max_workers=min(len(work), 8), thread_name_prefix="quote")
+    try:
+        started = time.monotonic()
+        futures: list[tuple[AccountOutcome, Future[list[RateQuote]]]] = [
+            (outcome, pool.submit(adapter.get_rates, scoped))
+            for outcome, adapter, scoped in work
+        ]
+        for outcome, future in futures:
+            timeout = outcome.account.timeout_seconds
+            remaining = max(started + timeout - time.monotonic(), 0)
+            try:
+                outcome.quotes = future.result(timeout=remaining)
+            except TimeoutError:
+                outcome.error = f"no answer within {timeout} s"
+            except CarrierError as exc:
+                outcome.error = exc.message
+    finally:
+        # Never wait for a carrier that overran its timeout; its thread ends by itself.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return outcomes
+
+
+@dataclass
+class Evaluated:
+    """One quote with the verdict of the filters."""
+
+    quote: RateQuote
+    account: CarrierAccount
+    service: CarrierService | None
+    compared: Money | None = None
+    transit_days: int | None = None
+    status: str = RateQuoteStatus.ELIGIBLE
+    reason: str = ""
+    preferred: bool = False
+
+
+@dataclass
+class Decision:
+    """The outcome of one selection round."""
+
+    evaluated: list[Evaluated]
+    failures: list[AccountOutcome]
+    chosen: Evaluated | None
+    reason: str
+    missing_rates: list[str]
+
+
+def _limit_breach(service: CarrierService, parcels: Sequence[Parcel]) -> str:
+    for parcel in parcels:
+        if service.max_weight_grams and parcel.weight_grams > service.max_weight_grams:
+            return (
+                f"parcel of {parcel.weight_grams} g is over the "
+                f"{service.max_weight_grams} g limit"
+            )
+        if service.max_length_mm and parcel.longest_side_mm > service.max_length_mm:
+            return (
+                f"side of {parcel.longest_side_mm} mm is over the "
+                f"{service.max_length_mm} mm limit"
+            )
+        if service.max_girth_mm and parcel.length_plus_girth_mm > service.max_girth_mm:
+            return (
+                f"length + girth {parcel.length_plus_girth_mm} mm is over the "
+                f"{service.max_girth_mm} mm limit"
+            )
+    return ""
+
+
+def quotes_evaluate(
+    *,
+    outcomes: Sequence[AccountOutcome],
+    services: Sequence[CarrierService],
+    parcels: Sequence[Parcel],
+    promise_days: int | None,
+    currency: str,
+    converter: FxConverter | None,
+    preferred_ids: frozenset[int] = frozenset(),
+) -> Decision:
+    """Drop quotes that break limits or the promise, convert, pick cheapest then fastest."""
+    index = {(s.account_id, s.code): s for s in services}
+    evaluated: list[Evaluated] = []
+    missing: set[str] = set()
+    for outcome in outcomes:
+        for quote in outcome.quotes:
+            service = index.get((outcome.account.pk, quote.service_code))
+            item = Evaluated(quote=quote, account=outcome.account, service=service)
+            evaluated.append(item)
+            if service is None:
+                item.status = RateQuoteStatus.REJECTED
+                item.reason = "not an allowed service"
+                continue
+            item.preferred = service.pk in preferred_ids
+            item.transit_days = (
+                quote.transit_days
+                if quote.transit_days is not None
+                else service.transit_days_max
+            )
+            breach = _limit_breach(service, parcels)
+            if breach:
+                item.status, item.reason = RateQuoteStatus.REJECTED, breach
+                continue
+            if promise_days is not None:
+                if item.transit_days is None and not service.is_economy:
+                    item.status = RateQuoteStatus.REJECTED
+                    item.reason = f"no transit time to check against the {promise_days}-day promise"
+                    continue
+                if item.transit_days is not None and item.transit_days > promise_days:
+                    item.status = RateQuoteStatus.REJECTED
+                    item.reason = f"{item.transit_days} days breaks the {promise_days}-day promise"
+                    continue
+            if quote.total.currency == currency:
+                item.compared = quote.total
+            else:
+                converted = converter(quote.total, currency) if converter else None
+                if converted is None:
+                    missing.add(f"{quote.total.currency}->{currency}")
+                    item.reason = f"no exchange rate {quote.total.currency}->{currency}"
+                    continue
+                item.compared = Money(quantize(converted.amount, currency), currency)
+    failures = [o for o in outcomes if o.error]
+    if missing:
+        return Decision(evaluated, failures, None, "", sorted(missing))
+    eligible = [e for e in evaluated if e.status == RateQuoteStatus.ELIGIBLE]
+    pool = [e for e in eligible if e.preferred] or eligible
+    if not pool:
+        return Decision(
+            evaluated, failures, None, _nothing_reason(evaluated, failures), []
+        )
+
+    def rank(e: Evaluated) -> tuple[Decimal, int, int, str]:
+        assert e.compared is not None
+        return (
+            e.compared.amount,
+            e.transit_days if e.transit_days is not None else 10_000,
+            e.account.priority,
+            e.quote.service_code,
+        )
+
+    ordered = sorted(pool, key=rank)
+    chosen = ordered[0]
+    chosen.status = RateQuoteStatus.CHOSEN
+    return Decision(
+        evaluated,
+        failures,
+        chosen,
+        _choice_reason(chosen, ordered, evaluated, failures),
+        [],
+    )
+
+
+def _label(e: Evaluated) -> str:
+    name = e.service.name if e.service else e.quote.service_name
+    return f"{e.account.name} {name}"
+
+
+def _price(e: Evaluated) -> str:
+    assert e.compared is not None
+    if e.compared.currency == e.quote.total.currency:
+        return str(e.compared)
+    return f"{e.compared} (from {e.quote.total.rounded()})"
+
+
+def _choice_reason(
+    chosen: Evaluated,
+    ordered: list[Evaluated],
+    evaluated: list[Evaluated],
+    failures: list[AccountOutcome],
+) -> str:
+    days = f", {chosen.transit_days} days" if chosen.transit_days is not None else ""
+    why = (
+        "preferred by the shipping rule and cheapest of them"
+        if chosen.preferred
+        else "cheapest"
+    )
+    parts = [
+        f"{_label(chosen)} at {_price(chosen)}{days}: {why} of {len(ordered)} "
+        "qualifying quote(s)."
+    ]
+    if len(ordered) > 1:
+        runner = ordered[1]
+        tie = (
+            " (same price; faster or higher priority wins)"
+            if runner.compared == chosen.compared
+            else ""
+        )
+        parts.append(f"Next: {_label(runner)} at {_price(runner)}{tie}.")
+    rejected = [
+        e
+        for e in evaluated
+        if e.status == RateQuoteStatus.REJECTED and e.service is not None
+    ]
+    if rejected:
+        parts.append(
+            "Dropped: " + "; ".join(f"{_label(e)} ({e.reason})" for e in rejected) + "."
+        )
+    if failures:
+        parts.append(
+            "No quote from: "
+            + "; ".join(f"{o.account.name} ({o.error})" for o in failures)
+            + "."
+        )
+    return " ".join(parts)
+
+
+def _nothing_reason(evaluated: list[Evaluated], failures: list[AccountOutcome]) -> str:
+    parts = ["No allowed service qualifies."]
+    rejected = [e for e in evaluated if e.service is not None]
+    if rejected:
+        parts.append(
+            "Dropped: " + "; ".join(f"{_label(e)} ({e.reason})" for e in rejected) + "."
+        )
+    if failures:
+        parts.append(
+            "No quote from: "
+            + "; ".join(f"{o.account.name} ({o.error})" for o in failures)
+            + "."
+        )
+    if not evaluated and not failures:
+        parts.append("No carrier returned a price for this destination and weight.")
+    return " ".join(parts)
+
+
+def shipment_rate_request(shipment: Shipment) -> RateRequest:
+    """The carrier-neutral request for a recorded shipment."""
+    customs_items = list(shipment.customs_items.all())
+    customs = None
+    if customs_items:
+        customs = Customs(
+            incoterm=shipment.incoterm,
+            invoice_number=shipment.reference,
+            lines=tuple(
+                CustomsLine(
+                    description=c.description,
+                    quantity=c.quantity,
+                    unit_value=Money(c.unit_value, c.currency),
+                    origin_country=c.origin_country,
+                    hs_code=c.hs_code,
+                    unit_weight_grams=c.unit_weight_grams,
+                    sku=c.sku,
+                )
+                for c in customs_items
+            ),
+        )
+    return RateRequest(
+        shipper=Address.from_dict(shipment.ship_from),
+        recipient=Address.from_dict(shipment.ship_to),
+        parcels=tuple(
+            Parcel(p.weight_grams, p.length_mm, p.width_mm, p.height_mm, p.reference)
+            for p in shipment.packages.all()
+        ),
+        customs=customs,
+    )
+
+
+def shipment_facts(shipment: Shipment, request: RateRequest) -> SelectionFacts:
+    return SelectionFacts(
+        country=request.recipient.country_code.upper(),
+        region=(request.recipient.state_code or "").upper(),
+        weight_grams=sum(p.weight_grams for p in request.parcels),
+        order_value=Money(shipment.order_value, shipment.currency),
+        sku_tags=frozenset(shipment.sku_tags or ()),
+        channel_id=shipment.channel_id_snapshot,
+        warehouse_id=shipment.warehouse_id,
+        is_international=request.shipper.country_code.upper()
+        != request.recipient.country_code.upper(),
+    )
+
+
+def shipment_select_service(
+    *, shipment_id: int, converter: FxConverter | None = None
+) -> Shipment:
+    """Quote every allowed service, store every quote, choose the cheapest suitable one.
+
+    Quotes are fetched with no lock held; the result is written in one short
+    transaction. Raises: ShipmentStateError, NoEligibleServiceError,
+    CurrencyConversionUnavailableError (quotes are kept for ops either way).
+    """
+    shipment = Shipment.objects.filter(pk=shipment_id).first()
+    if shipment is None:
+        raise ShipmentNotFoundError(
+            "That shipment does not exist.", shipment_id=shipment_id
+        )
+    if shipment.status not in SELECTABLE:
+        raise ShipmentStateError(
+            f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()}; its "
+            "service can no longer change.",
+            shipment_id=shipment_id,
+            status=shipment.status,
+        )
+    request = shipment_rate_request(shipment)
+    facts = shipment_facts(shipment, request)
+    rule = shipping_rule_match(facts=facts)
+    services = candidate_services(
+        facts=facts, rule=rule, origin_country=request.shipper.country_code
+    )
+    promises = [d for d in (shipment.promise_days, rule and rule.max_transit_days) if d]
+    promise_days = min(promises) if promises else None
+    preferred_ids = (
+        frozenset(rule.preferred_services.values_list("pk", flat=True))
+        if rule
+        else frozenset()
+    )
+    outcomes = quotes_collect(services=services, request=request)
+    decision = quotes_evaluate(
+        outcomes=outcomes,
+        services=services,
+        parcels=request.parcels,
+        promise_days=promise_days,
+        currency=shipment.currency,
+        converter=converter or fx_converter_default(),
+        preferred_ids=preferred_ids,
+    )
+    rule_note = (
+        f"Rule: {rule.name}."
+        if rule
+        else "No shipping rule matched; every active service was asked."
+    )
+    shipment = _decision_record(
+        shipment_id=shipment_id, decision=decision, rule_note=rule_note
+    )
+    if decision.missing_rates:
+        raise CurrencyConversionUnavailableError(
+            "Quotes came in currencies that cannot be converted to "
+            f"{shipment.currency} yet: missing exchange rate(s) "
+            f"{', '.join(decision.missing_rates)}. Add the rates (finance) or configure "
+            "LOGISTICS_FX_CONVERTER; prices are never compared 1:1.",
+            shipment_id=shipment_id,
+            missing=decision.missing_rates,
+        )
+    if decision.chosen is None:
+        raise NoEligibleServiceError(
+            decision.reason, shipment_id=shipment_id, rule=rule.name if rule else None
+        )
+    return shipment
+
+
+@transaction.atomic(durable=True)
+def _decision_record(
+    *, shipment_id: int, decision: Decision, rule_note: str
+) -> Shipment:
+    shipment = shipment_lock(shipment_id=shipment_id)
+    if shipment is None or shipment.status not in SELECTABLE:
+        raise ShipmentStateError(
+            "The shipment changed while it was being quoted; quote it again.",
+            shipment_id=shipment_id,
+        )
+    rows = [
+        RateQuoteRow(
+            shipment=shipment,
+            service=e.service,
+            account=e.account,
+            carrier=e.quote.carrier,
+            service_code=e.quote.service_code,
+            service_name=e.service.name if e.service else e.quote.service_name,
+            amount=e.quote.total.amount,
+            currency=e.quote.total.currency,
+            compared_amount=e.compared.amount if e.compared else None,
+            compared_currency=e.compared.currency if e.compared else "",
+            transit_days=e.transit_days,
+            status=e.status,
+            reason=e.reason[:500],
+            raw=e.quote.raw,
+        )
+        for e in decision.evaluated
+    ] + [
+        RateQuoteRow(
+            shipment=shipment,
+            account=o.account,
+            carrier=o.account.carrier,
+            status=RateQuoteStatus.FAILED,
+            reason=o.error[:500],
+        )
+        for o in decision.failures
+    ]
+    RateQuoteRow.objects.bulk_create(rows)
+    chosen_row = next(
+        (
+            r
+            for r, e in zip(rows, decision.evaluated, strict=False)
+            if e is decision.chosen
+        ),
+        None,
+    )
+    if decision.missing_rates:
+        shipment.error = "Missing exchange rate(s): " + ", ".join(
+            decision.missing_rates
+        )
+        shipment.save(update_fields=["error", "updated_at"])
+        return shipment
+    if chosen_row is None:
+        shipment.error = f"{rule_note} {decision.reason}"
+        shipment.save(update_fields=["error", "updated_at"])
+        return shipment
+    assert decision.chosen is not None
+    shipment.service = decision.chosen.service
+    shipment.chosen_quote = chosen_row
+    shipment.selection_reason = f"{decision.reason} {rule_note}"
+    shipment.status = ShipmentStatus.RATED
+    shipment.error = ""
+    shipment.save(
+        update_fields=[
+            "service",
+            "chosen_quote",
+            "selection_reason",
+            "status",
+            "error",
+            "updated_at",
+        ]
+    )
+    return shipment

@@ -1,0 +1,191 @@
+"""Shipments from what orders hands over: drafts, tracking numbers, shipped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from erp.core.money import Money
+from erp.core.outbox import outbox_enqueue
+from logistics.carriers.base import Address, Customs, Parcel
+from logistics.choices import ShipmentStatus, TrackingStatus
+from logistics.exceptions import ShipmentNotFoundError, ShipmentStateError
+from logistics.locks import shipment_lock
+from logistics.models import CustomsItem, Package, Shipment, ShipmentItem
+from logistics.services.tracking import (
+    MOVING_STATUSES,
+    TRACKING_UPDATED_TOPIC,
+    tracking_payload,
+)
+
+
+@dataclass(frozen=True)
+class ShipmentItemInput:
+    """One SKU line packed in the shipment."""
+
+    sku: str
+    title: str
+    quantity: int
+    barcode: str = ""
+
+
+@dataclass(frozen=True)
+class ShipmentDraftInput:
+    """Everything logistics needs to ship one warehouse's part of an order."""
+
+    order_id: int
+    warehouse_id: int
+    ship_from: Address
+    ship_to: Address
+    parcels: tuple[Parcel, ...]
+    items: tuple[ShipmentItemInput, ...]
+    order_value: Money
+    currency: str
+    reference: str = ""
+    customs: Customs | None = None
+    allocation_ids: tuple[int, ...] = ()
+    channel_id: int | None = None
+    sku_tags: tuple[str, ...] = ()
+    promise_days: int | None = None
+
+
+@transaction.atomic
+def shipment_create_draft(*, data: ShipmentDraftInput) -> Shipment:
+    """Record a draft shipment with its parcels, items and customs lines."""
+    shipment = Shipment.objects.create(
+        order_id=data.order_id,
+        warehouse_id=data.warehouse_id,
+        ship_from=data.ship_from.as_dict(),
+        ship_to=data.ship_to.as_dict(),
+        order_value=data.order_value.amount,
+        currency=data.currency.upper(),
+        channel_id_snapshot=data.channel_id,
+        sku_tags=list(data.sku_tags),
+        promise_days=data.promise_days,
+        incoterm=data.customs.incoterm if data.customs else "DAP",
+        allocation_ids=sorted(data.allocation_ids),
+        reference=data.reference,
+    )
+    Package.objects.bulk_create(
+        Package(
+            shipment=shipment,
+            weight_grams=p.weight_grams,
+            length_mm=p.length_mm,
+            width_mm=p.width_mm,
+            height_mm=p.height_mm,
+            reference=p.reference,
+        )
+        for p in data.parcels
+    )
+    ShipmentItem.objects.bulk_create(
+        ShipmentItem(
+            shipment=shipment,
+            sku=i.sku,
+            title=i.title,
+            quantity=i.quantity,
+            barcode=i.barcode,
+        )
+        for i in data.items
+    )
+    if data.customs is not None:
+        CustomsItem.objects.bulk_create(
+            CustomsItem(
+                shipment=shipment,
+                sku=line.sku,
+                description=line.description,
+                hs_code=line.hs_code,
+                origin_country=line.origin_country,
+                quantity=line.quantity,
+                unit_value=line.unit_value.amount,
+                currency=line.unit_value.currency,
+                unit_weight_grams=line.unit_weight_grams,
+            )
+            for line in data.customs.lines
+        )
+    return shipment
+
+
+def _locked(shipment_id: int) -> Shipment:
+    shipment = shipment_lock(shipment_id=shipment_id)
+    if shipment is None:
+        raise ShipmentNotFoundError(
+            "That shipment does not exist.", shipment_id=shipment_id
+        )
+    return shipment
+
+
+@transaction.atomic
+def shipments_mark_shipped(*, shipment_ids: Sequence[int]) -> list[Shipment]:
+    """Hand labelled shipments over to the carrier's care (stock leaves with them).
+
+    The caller (orders) holds the order lock; shipments are locked here, pk order.
+    Already shipped ones are left as they are, so a retry is harmless.
+    Raises: ShipmentStateError when one has no label yet or was voided.
+    """
+    shipped = []
+    for shipment_id in sorted(shipment_ids):
+        shipment = _locked(shipment_id)
+        if shipment.status == ShipmentStatus.LABEL_PURCHASED:
+            shipment.status = ShipmentStatus.SHIPPED
+            shipment.shipped_at = timezone.now()
+            shipment.save(update_fields=["status", "shipped_at", "updated_at"])
+        elif shipment.status not in (
+            ShipmentStatus.SHIPPED,
+            ShipmentStatus.IN_TRANSIT,
+            ShipmentStatus.DELIVERED,
+        ):
+            raise ShipmentStateError(
+                f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()}; "
+                "only a shipment with a label can ship.",
+                shipment_id=shipment.pk,
+                status=shipment.status,
+            )
+        shipped.append(shipment)
+    return shipped
+
+
+@transaction.atomic(durable=True)
+def shipment_tracking_number_set(*, shipment_id: int, tracking_number: str) -> Shipment:
+    """Record the tracking number ops entered for a rate-card (no API) shipment.
+
+    Raises: ShipmentStateError for API carriers (their number comes with the label)
+    or voided shipments.
+    """
+    shipment = _locked(shipment_id)
+    account = shipment.carrier_account
+    if account is None or account.carrier != "rate_card":
+        raise ShipmentStateError(
+            "Only rate-card shipments take a tracking number by hand; API carriers "
+            "give theirs with the label.",
+            shipment_id=shipment_id,
+        )
+    if shipment.status == ShipmentStatus.VOIDED:
+        raise ShipmentStateError(
+            f"Shipment S{shipment.pk} is voided.", shipment_id=shipment_id
+        )
+    shipment.tracking_number = tracking_number.strip()
+    if account.tracking_url_template:
+        shipment.tracking_url = account.tracking_url_template.replace(
+            "{tracking_number}", shipment.tracking_number
+        )
+    if not shipment.tracking_status:
+        shipment.tracking_status = TrackingStatus.PRE_TRANSIT
+    shipment.save(
+        update_fields=[
+            "tracking_number",
+            "tracking_url",
+            "tracking_status",
+            "updated_at",
+        ]
+    )
+    if shipment.status in MOVING_STATUSES:
+        # Already on its way: the store learns the number it did not have.
+        outbox_enqueue(
+            topic=TRACKING_UPDATED_TOPIC,
+            key=str(shipment.pk),
+            payload=tracking_payload(shipment),
+        )
+    return shipment
