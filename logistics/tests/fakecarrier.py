@@ -66,6 +66,16 @@ def complete_documents(body: Any) -> Any:
     return body
 
 
+def complete_multipart_documents(text: str) -> str:
+    """The same completion for a multipart body: whole base64 lines of a cut PDF."""
+    lines = []
+    for line in text.split("\n"):
+        if line.strip().startswith("JVBERi0") and len(line.strip()) <= 100:
+            line = base64.b64encode(one_page_pdf()).decode()
+        lines.append(line)
+    return "\n".join(lines)
+
+
 @dataclass
 class Route:
     method: str
@@ -120,10 +130,12 @@ class FakeCarrier:
                         route.pattern, self.path
                     ):
                         data = fixture_bytes(route.fixture)
-                        if route.transform is not None:
+                        if route.transform is not None and route.content_type == JSON:
                             data = json.dumps(
                                 route.transform(json.loads(data))
                             ).encode()
+                        elif route.transform is not None:
+                            data = route.transform(data.decode()).encode()
                         self.send_response(route.status)
                         self.send_header("Content-Type", route.content_type)
                         self.send_header("Content-Length", str(len(data)))
@@ -138,7 +150,9 @@ class FakeCarrier:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), daemon=True
+        )
         self.thread.start()
         return self
 
@@ -209,6 +223,7 @@ CARRIER_ROUTES: dict[str, list[Route]] = {
             r"^/labels/v3/label$",
             "usps/label_response_domestic.multipart.txt",
             content_type=USPS_MULTIPART,
+            transform=complete_multipart_documents,
         ),
         Route("DELETE", r"^/labels/v3/label/", "usps/label_cancel_response.json"),
         Route("GET", r"^/tracking/v3/tracking/", "usps/tracking_detail_response.json"),
