@@ -286,3 +286,95 @@ class ReviewRule(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OrderImportFormat(models.TextChoices):
+    """File layouts a history import understands."""
+
+    SHOPIFY_CSV = "shopify_csv", _("Shopify: Export orders (CSV)")
+    WOOCOMMERCE_CSV = (
+        "woocommerce_csv",
+        _("WooCommerce: Customer/Order/Coupon Export, one row per item (CSV)"),
+    )
+    GENERIC = "generic", _("Any CSV/XLSX with a column mapping (JSON)")
+
+
+class OrderImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class OrderImport(TimeStampedModel):
+    """One history-import job: the uploaded file, its progress, errors and month check."""
+
+    file = models.FileField(_("file"), upload_to="imports/orders/%Y/%m/")
+    file_format = models.CharField(
+        _("format"), max_length=20, choices=OrderImportFormat.choices
+    )
+    mapping_file = models.FileField(
+        _("column mapping"), upload_to="imports/orders/%Y/%m/", blank=True
+    )
+    # Times in WooCommerce exports and most spreadsheets carry no offset: they are the
+    # store's local time.
+    timezone = models.CharField(
+        _("time zone of the file"), max_length=64, default="UTC"
+    )
+    channel = models.ForeignKey(
+        "connectors.Channel",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("store"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=OrderImportStatus.choices,
+        default=OrderImportStatus.QUEUED,
+    )
+    total_count = models.PositiveIntegerField(_("orders in the file"), default=0)
+    done_count = models.PositiveIntegerField(_("orders done"), default=0)
+    failed_count = models.PositiveIntegerField(_("orders failed"), default=0)
+    created_count = models.PositiveIntegerField(_("new orders"), default=0)
+    changed_count = models.PositiveIntegerField(_("changed orders"), default=0)
+    error_report = models.FileField(
+        _("error report"), upload_to="imports/orders/errors/%Y/%m/", blank=True
+    )
+    # CheckReport.as_dict(): per month, orders/gross/refunds in the file and in the
+    # database, in the store's currency.
+    check_report = models.JSONField(_("month check"), default=dict, blank=True)
+    # Why the job stopped before the end (unreadable file, wrong columns...).
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # A worker that dies leaves the job "running"; a redelivered task may take it over
+    # once the heartbeat is old, and the token tells the old worker it lost the job.
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    run_token = models.CharField(max_length=32, blank=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
+
+    def __str__(self) -> str:
+        return f"{self.get_file_format_display()} #{self.pk} ({self.status})"
+
+    @property
+    def unchanged_count(self) -> int:
+        return max(
+            self.done_count
+            - self.failed_count
+            - self.created_count
+            - self.changed_count,
+            0,
+        )

@@ -1,0 +1,350 @@
+"""Running a history import: file → canonical orders → the one order upsert → month check.
+
+Every order goes through `order_ingest(source=IMPORT)` in its own transaction, so a bad
+order never blocks the good ones and an interrupted import keeps what it finished;
+running the same file again changes nothing (the ingest skips identical content).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO
+
+from django.core.files.base import ContentFile
+from django.db import DataError, IntegrityError, connection
+from django.db.models import Q
+from django.utils import timezone
+
+from connectors.importers.check import CheckReport, MonthTally, check_report_build
+from connectors.importers.formats import parser_get, table_open
+from connectors.importers.rows import ImportFileError, ParsedOrder, RowError
+from connectors.models import Channel
+from erp.core.db import is_postgres
+from erp.core.exceptions import ApplicationError
+from orders.canonical import OrderSource
+from orders.models import OrderImport, OrderImportStatus
+from orders.services.ingest import order_ingest
+
+logger = logging.getLogger(__name__)
+
+# A running job whose worker has said nothing for this long is taken to be dead; a
+# redelivered task may then take it over (the import is idempotent, so it restarts).
+HEARTBEAT_TIMEOUT = timedelta(minutes=5)
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Where a running import stands (orders, not rows)."""
+
+    total: int
+    done: int
+    failed: int
+    created: int
+    changed: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import of one file did, with every row error and the month check."""
+
+    total: int
+    created: int
+    changed: int
+    unchanged: int
+    failed: int
+    errors: tuple[RowError, ...]
+    check: CheckReport
+    dry_run: bool
+    seconds: float
+
+    @property
+    def done(self) -> int:
+        return self.created + self.changed + self.unchanged + self.failed
+
+    @property
+    def rate(self) -> float:
+        """Orders per second over the whole run (parsing, upserts and check)."""
+        return self.done / self.seconds if self.seconds else 0.0
+
+
+def error_report_csv(errors: Iterable[RowError]) -> str:
+    """The per-row error report: one line per problem (row, column, problem)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "column", "problem"])
+    for error in errors:
+        writer.writerow([error.row, error.column, error.problem])
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def _bulk_commit_mode() -> Iterator[None]:
+    """Commit without waiting for the WAL flush while this import runs.
+
+    Every order is its own transaction, so each commit would wait for a disk flush.
+    With synchronous_commit off a crash can lose the last few hundred milliseconds of
+    commits, never consistency; the import is idempotent, so running it again brings
+    those orders back. Only this session changes; other work keeps its guarantees.
+    """
+    if not is_postgres():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _ingest(channel_id: int, parsed: ParsedOrder) -> tuple[bool, bool, RowError | None]:
+    """(created, changed, error) of upserting one parsed order."""
+    assert parsed.order is not None
+    try:
+        result = order_ingest(
+            channel_id=channel_id, data=parsed.order, source=OrderSource.IMPORT
+        )
+    except ApplicationError as exc:
+        return False, False, RowError(parsed.first_row, "", exc.message)
+    except (DataError, IntegrityError) as exc:
+        # The parsers check lengths and shapes, so this is a value the database still
+        # refuses; the order's transaction was rolled back whole.
+        problem = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        return (
+            False,
+            False,
+            RowError(
+                parsed.first_row, "", f"The database refused the order: {problem}"
+            ),
+        )
+    return result.created, result.changed and not result.created, None
+
+
+def order_file_import(
+    *,
+    channel_id: int,
+    stream: IO[bytes],
+    file_format: str,
+    mapping: bytes | None = None,
+    timezone_name: str = "UTC",
+    dry_run: bool = False,
+    on_progress: Callable[[ImportProgress], None] | None = None,
+) -> ImportResult:
+    """Import every order of a store export as history, each in its own transaction.
+
+    Not atomic as a whole on purpose: a bad order is reported and skipped, the others
+    are kept, and running the file again finishes an interrupted import. A dry run
+    parses and checks against the database and writes nothing.
+    Raises: ImportFileError (the file cannot be read; nothing was imported).
+    """
+    started = time.monotonic()
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        raise ImportFileError(f"Store {channel_id} does not exist.")
+    parser = parser_get(
+        file_format=file_format,
+        store_currency=channel.currency,
+        timezone=timezone_name,
+        mapping=mapping,
+    )
+    table = table_open(stream, parser=parser)
+    # A first pass only groups rows, so the progress bar knows its end.
+    total = sum(1 for _ in parser.groups(table))
+    tally = MonthTally()
+    errors: list[RowError] = []
+    created = changed = unchanged = failed = 0
+    if on_progress:
+        on_progress(ImportProgress(total, 0, 0, 0, 0))
+    context = contextlib.nullcontext() if dry_run else _bulk_commit_mode()
+    with context:
+        for group in parser.groups(table):
+            parsed = parser.parse_group(group)
+            if parsed.order is None:
+                failed += 1
+                errors.extend(parsed.errors)
+                tally.add_refused(parsed)
+            else:
+                tally.add(parsed.order)
+                if dry_run:
+                    unchanged += 1
+                else:
+                    was_created, was_changed, error = _ingest(channel_id, parsed)
+                    if error is not None:
+                        failed += 1
+                        errors.append(error)
+                    elif was_created:
+                        created += 1
+                    elif was_changed:
+                        changed += 1
+                    else:
+                        unchanged += 1
+            if on_progress:
+                on_progress(
+                    ImportProgress(
+                        total,
+                        created + changed + unchanged + failed,
+                        failed,
+                        created,
+                        changed,
+                    )
+                )
+    check = check_report_build(
+        channel_id=channel_id, currency=channel.currency, file_figures=tally.figures()
+    )
+    result = ImportResult(
+        total=total,
+        created=created,
+        changed=changed,
+        unchanged=unchanged,
+        failed=failed,
+        errors=tuple(errors),
+        check=check,
+        dry_run=dry_run,
+        seconds=time.monotonic() - started,
+    )
+    logger.info(
+        "connectors.importers.finished",
+        extra={
+            "channel_id": channel_id,
+            "file_format": file_format,
+            "dry_run": dry_run,
+            "orders_total": total,
+            "orders_created": created,
+            "orders_changed": changed,
+            "orders_failed": failed,
+            "check_matches": check.matches,
+        },
+    )
+    return result
+
+
+class _JobLost(Exception):
+    """Another worker took the job over (this one was presumed dead)."""
+
+
+def _job_progress_writer(
+    import_id: int, token: str
+) -> Callable[[ImportProgress], None]:
+    last = 0.0
+
+    def write(progress: ImportProgress) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < PROGRESS_EVERY_SECONDS and progress.done not in (
+            0,
+            progress.total,
+        ):
+            return
+        last = now
+        updated = OrderImport.objects.filter(pk=import_id, run_token=token).update(
+            total_count=progress.total,
+            done_count=progress.done,
+            failed_count=progress.failed,
+            created_count=progress.created,
+            changed_count=progress.changed,
+            heartbeat_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            raise _JobLost
+
+    return write
+
+
+def _job_fail(import_id: int, token: str, message: str) -> None:
+    OrderImport.objects.filter(pk=import_id, run_token=token).update(
+        status=OrderImportStatus.FAILED,
+        error=message,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def order_import_job_run(*, import_id: int) -> None:
+    """Run one queued OrderImport job to the end, writing progress as it goes.
+
+    Leaves alone a job that is finished or that a live worker is running; takes over
+    one whose worker stopped sending progress (the import is idempotent). The job
+    ends finished (with error report and month check) or failed (with the reason).
+    """
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    claimed = (
+        OrderImport.objects.filter(pk=import_id)
+        .filter(
+            Q(status=OrderImportStatus.QUEUED)
+            | Q(
+                status=OrderImportStatus.RUNNING,
+                heartbeat_at__lt=now - HEARTBEAT_TIMEOUT,
+            )
+        )
+        .update(
+            status=OrderImportStatus.RUNNING,
+            run_token=token,
+            started_at=now,
+            heartbeat_at=now,
+            error="",
+            updated_at=now,
+        )
+    )
+    if not claimed:
+        logger.info(
+            "connectors.importers.job_not_claimed", extra={"import_id": import_id}
+        )
+        return
+    job = OrderImport.objects.get(pk=import_id)
+    try:
+        mapping = None
+        if job.mapping_file:
+            with job.mapping_file.open("rb") as mapping_stream:
+                mapping = mapping_stream.read()
+        with job.file.open("rb") as stream:
+            result = order_file_import(
+                channel_id=job.channel_id,
+                stream=stream,
+                file_format=job.file_format,
+                mapping=mapping,
+                timezone_name=job.timezone,
+                on_progress=_job_progress_writer(import_id, token),
+            )
+    except ImportFileError as exc:
+        _job_fail(import_id, token, exc.message)
+        return
+    except FileNotFoundError:
+        _job_fail(import_id, token, "The uploaded file is no longer in storage.")
+        return
+    except _JobLost:
+        logger.warning("connectors.importers.job_lost", extra={"import_id": import_id})
+        return
+    except Exception as exc:
+        _job_fail(import_id, token, f"The import stopped: {exc.__class__.__name__}.")
+        raise
+    report_name = ""
+    if result.errors:
+        report_name = job.error_report.storage.save(
+            f"imports/orders/errors/{now:%Y/%m}/order-import-{import_id}-errors.csv",
+            ContentFile(error_report_csv(result.errors).encode("utf-8")),
+        )
+    OrderImport.objects.filter(pk=import_id, run_token=token).update(
+        status=OrderImportStatus.FINISHED,
+        total_count=result.total,
+        done_count=result.done,
+        failed_count=result.failed,
+        created_count=result.created,
+        changed_count=result.changed,
+        error_report=report_name,
+        check_report=result.check.as_dict(),
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
