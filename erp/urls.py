@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("erp.core.api.urls")),
     path("inventory/", include("inventory.api.urls")),
     path("orders/", include("orders.api.urls")),
+    path("logistics/", include("logistics.api.urls")),
     path("finance/", include("finance.api.urls")),
 ]
 

@@ -1,0 +1,448 @@
+"""Ops admin for carriers, rate cards, rules and shipments; actions call services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from erp.core.admin import ReadOnlyAdmin
+from erp.core.exceptions import ApplicationError
+from logistics.models import (
+    CarrierAccount,
+    CarrierService,
+    CustomsItem,
+    Package,
+    RateCard,
+    RateCardRate,
+    RateCardZone,
+    RateQuote,
+    Shipment,
+    ShipmentItem,
+    ShippingRule,
+    TrackingEvent,
+)
+from logistics.services.labels import shipment_buy_label, shipment_void
+from logistics.services.printing import shipments_print_batch
+from logistics.services.selection import shipment_select_service
+from logistics.services.shipments import shipment_tracking_number_set
+from logistics.services.tracking import shipments_track_poll
+
+# --- carriers ----------------------------------------------------------------------
+
+
+class CarrierAccountAdminForm(forms.ModelForm):
+    api_base_url = forms.URLField(
+        label=_("API address override"),
+        required=False,
+        assume_scheme="https",
+        help_text=CarrierAccount._meta.get_field("api_base_url").help_text,
+    )
+    new_credentials = forms.CharField(
+        label=_("new credentials (JSON)"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            'Leave empty to keep the stored ones. UPS: {"client_id", "client_secret", '
+            '"account_number"}; FedEx: {"api_key", "secret_key", "account_number", '
+            '"track_api_key", "track_secret_key"}; DHL Express: {"username", '
+            '"password", "account_number"}; USPS: {"client_id", "client_secret", '
+            '"account_number", "CRID", "MID", "manifest_MID"}.'
+        ),
+    )
+
+    class Meta:
+        model = CarrierAccount
+        fields = [
+            "code",
+            "name",
+            "carrier",
+            "is_test_mode",
+            "is_active",
+            "api_base_url",
+            "timeout_seconds",
+            "priority",
+            "origin_countries",
+            "tracking_url_template",
+        ]
+
+    def clean_new_credentials(self) -> dict[str, str] | None:
+        raw = self.cleaned_data.get("new_credentials", "").strip()
+        if not raw:
+            return None
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                _("Not valid JSON: %(error)s") % {"error": exc.msg}
+            ) from None
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str) for v in value.values()
+        ):
+            raise forms.ValidationError(_("Give an object of names to text values."))
+        return value
+
+    def save(self, commit: bool = True) -> CarrierAccount:
+        account = super().save(commit=False)
+        if self.cleaned_data.get("new_credentials") is not None:
+            account.credentials = self.cleaned_data["new_credentials"]
+        if commit:
+            account.save()
+        return account
+
+
+class CarrierServiceInline(admin.TabularInline):
+    model = CarrierService
+    extra = 0
+    fields = [
+        "code",
+        "name",
+        "transit_days_max",
+        "max_weight_grams",
+        "is_domestic",
+        "is_international",
+        "rate_card",
+        "is_active",
+    ]
+
+
+@admin.register(CarrierAccount)
+class CarrierAccountAdmin(admin.ModelAdmin):
+    form = CarrierAccountAdminForm
+    list_display = ["code", "name", "carrier", "is_test_mode", "is_active", "priority"]
+    list_filter = ["carrier", "is_active", "is_test_mode"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["stored_credentials"]
+    inlines = [CarrierServiceInline]
+
+    @admin.display(description=_("stored credentials"))
+    def stored_credentials(self, obj: CarrierAccount) -> str:
+        masked = obj.credentials_masked() if obj.pk else {}
+        if not masked:
+            return "—"
+        return format_html_join("", "<div>{}: {}</div>", masked.items())
+
+    def get_fields(
+        self, request: HttpRequest, obj: CarrierAccount | None = None
+    ) -> list[str]:
+        fields = [*CarrierAccountAdminForm.Meta.fields, "stored_credentials"]
+        if request.user.has_perm("logistics.change_carrieraccount"):
+            fields.append("new_credentials")
+        return fields
+
+
+@admin.register(CarrierService)
+class CarrierServiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "account",
+        "transit_days_max",
+        "max_weight_grams",
+        "is_international",
+        "is_active",
+    ]
+    list_filter = ["account", "is_active", "is_international"]
+    list_select_related = ["account"]
+    search_fields = ["code", "name"]
+
+
+# --- rate cards and rules ----------------------------------------------------------
+
+
+class RateCardZoneInline(admin.TabularInline):
+    model = RateCardZone
+    extra = 0
+    fields = ["code", "countries", "transit_days_min", "transit_days_max"]
+    show_change_link = True
+
+
+@admin.register(RateCard)
+class RateCardAdmin(admin.ModelAdmin):
+    list_display = ["name", "currency", "fuel_surcharge_percent", "dim_divisor"]
+    search_fields = ["name"]
+    inlines = [RateCardZoneInline]
+
+
+class RateCardRateInline(admin.TabularInline):
+    model = RateCardRate
+    extra = 0
+
+
+@admin.register(RateCardZone)
+class RateCardZoneAdmin(admin.ModelAdmin):
+    list_display = ["rate_card", "code", "countries", "transit_days_max"]
+    list_filter = ["rate_card"]
+    inlines = [RateCardRateInline]
+
+
+@admin.register(ShippingRule)
+class ShippingRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "destinations", "max_transit_days", "is_active"]
+    list_filter = ["is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["name"]
+    filter_horizontal = [
+        "channels",
+        "warehouses",
+        "allowed_services",
+        "preferred_services",
+    ]
+
+
+# --- shipments -----------------------------------------------------------------------
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PackageInline(_ReadOnlyInline):
+    model = Package
+    fields = ["weight_grams", "length_mm", "width_mm", "height_mm", "tracking_number"]
+
+
+class ShipmentItemInline(_ReadOnlyInline):
+    model = ShipmentItem
+    fields = ["sku", "title", "quantity", "barcode"]
+
+
+class CustomsItemInline(_ReadOnlyInline):
+    model = CustomsItem
+    fields = [
+        "sku",
+        "description",
+        "hs_code",
+        "origin_country",
+        "quantity",
+        "unit_value",
+        "currency",
+    ]
+
+
+class RateQuoteInline(_ReadOnlyInline):
+    model = RateQuote
+    fields = [
+        "status",
+        "carrier",
+        "service_name",
+        "amount",
+        "currency",
+        "compared_amount",
+        "compared_currency",
+        "transit_days",
+        "reason",
+    ]
+
+
+class TrackingEventInline(_ReadOnlyInline):
+    model = TrackingEvent
+    fields = ["occurred_at", "status", "carrier_code", "description", "location"]
+
+
+class ShipmentActionForm(ActionForm):
+    tracking_number = forms.CharField(
+        label=_("Tracking number"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"size": 24, "placeholder": _("rate-card lines only")}
+        ),
+    )
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "order",
+        "warehouse",
+        "status",
+        "tracking_status",
+        "service",
+        "tracking_number",
+        "label_cost",
+        "created_at",
+    ]
+    list_filter = ["status", "tracking_status", "warehouse", "service__account"]
+    list_select_related = ["order", "warehouse", "service__account"]
+    search_fields = ["tracking_number", "reference", "order__number"]
+    date_hierarchy = "created_at"
+    action_form = ShipmentActionForm
+    actions = [
+        "buy_labels",
+        "print_batch",
+        "void_labels",
+        "set_tracking_number",
+        "poll_tracking",
+    ]
+    inlines = [
+        PackageInline,
+        ShipmentItemInline,
+        CustomsItemInline,
+        RateQuoteInline,
+        TrackingEventInline,
+    ]
+    fields = [
+        "order",
+        "warehouse",
+        "status",
+        "tracking_status",
+        "service",
+        "selection_reason",
+        "tracking_number",
+        "tracking_link",
+        "label_link",
+        "label_cost",
+        "label_currency",
+        "ship_to",
+        "incoterm",
+        "error",
+        "label_purchased_at",
+        "shipped_at",
+        "delivered_at",
+        "voided_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # shipments come from orders (order_ship_prepare)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # read-only page (view permission); the actions are the changes
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_ship_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("logistics.change_shipment")
+
+    @admin.display(description=_("label"))
+    def label_link(self, obj: Shipment) -> str:
+        if not obj.label_file:
+            return "—"
+        return format_html(
+            '<a href="/api/v1/logistics/shipments/{}/label/">{} label</a>',
+            obj.pk,
+            obj.label_format,
+        )
+
+    @admin.display(description=_("tracking page"))
+    def tracking_link(self, obj: Shipment) -> str:
+        if not obj.tracking_url:
+            return "—"
+        return format_html(
+            '<a href="{}" rel="noopener">{}</a>', obj.tracking_url, obj.tracking_url
+        )
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Shipment],
+        run: Any,
+        done: str,
+    ) -> None:
+        count = 0
+        for shipment_id in queryset.values_list("pk", flat=True):
+            try:
+                run(shipment_id)
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"S{shipment_id}: {exc.message}", messages.WARNING
+                )
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Choose service and buy labels"), permissions=["ship"])
+    def buy_labels(self, request: HttpRequest, queryset: QuerySet[Shipment]) -> None:
+        def run(shipment_id: int) -> None:
+            shipment = Shipment.objects.get(pk=shipment_id)
+            if shipment.status == "draft":
+                shipment_select_service(shipment_id=shipment_id)
+            shipment_buy_label(shipment_id=shipment_id)
+
+        self._each(request, queryset, run, _("%(count)d label(s) bought."))
+
+    @admin.action(
+        description=_("Print labels, pick lists and packing slips"),
+        permissions=["view"],
+    )
+    def print_batch(
+        self, request: HttpRequest, queryset: QuerySet[Shipment]
+    ) -> HttpResponse | None:
+        try:
+            batch = shipments_print_batch(
+                shipment_ids=list(queryset.order_by("pk").values_list("pk", flat=True))
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.WARNING)
+            return None
+        response = HttpResponse(batch.pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="shipments.pdf"'
+        return response
+
+    @admin.action(description=_("Void labels"), permissions=["ship"])
+    def void_labels(self, request: HttpRequest, queryset: QuerySet[Shipment]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda pk: shipment_void(shipment_id=pk, reason="Voided in admin"),
+            _("%(count)d label(s) voided."),
+        )
+
+    @admin.action(
+        description=_("Set tracking number (rate-card line)"), permissions=["ship"]
+    )
+    def set_tracking_number(
+        self, request: HttpRequest, queryset: QuerySet[Shipment]
+    ) -> None:
+        number = (request.POST.get("tracking_number") or "").strip()
+        if not number or queryset.count() != 1:
+            self.message_user(
+                request,
+                _("Select one shipment and type its tracking number."),
+                messages.WARNING,
+            )
+            return
+        self._each(
+            request,
+            queryset,
+            lambda pk: shipment_tracking_number_set(
+                shipment_id=pk, tracking_number=number
+            ),
+            _("Tracking number saved."),
+        )
+
+    @admin.action(description=_("Ask carriers for tracking now"), permissions=["ship"])
+    def poll_tracking(self, request: HttpRequest, queryset: QuerySet[Shipment]) -> None:
+        report = shipments_track_poll(min_interval_minutes=0)
+        self.message_user(
+            request,
+            f"{report.shipments} parcel(s) asked, {report.updated} changed.",
+            messages.SUCCESS,
+        )
+        for error in report.errors:
+            self.message_user(request, error, messages.WARNING)
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(ReadOnlyAdmin):
+    list_display = ["shipment", "occurred_at", "status", "carrier_code", "description"]
+    list_filter = ["status"]
+    search_fields = ["shipment__tracking_number", "description"]

@@ -1,0 +1,220 @@
+"""Output shapes of the logistics API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from logistics.models import (
+    CarrierAccount,
+    CarrierService,
+    CustomsItem,
+    Package,
+    RateCard,
+    RateQuote,
+    Shipment,
+    ShipmentItem,
+    TrackingEvent,
+)
+
+
+class CarrierAccountOutputSerializer(serializers.ModelSerializer):
+    credentials = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CarrierAccount
+        fields = [
+            "id",
+            "code",
+            "name",
+            "carrier",
+            "is_test_mode",
+            "is_active",
+            "priority",
+            "timeout_seconds",
+            "origin_countries",
+            "credentials",
+        ]
+
+    def get_credentials(self, obj: CarrierAccount) -> dict[str, str]:
+        return obj.credentials_masked()
+
+
+class CarrierServiceOutputSerializer(serializers.ModelSerializer):
+    account = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CarrierService
+        fields = [
+            "id",
+            "account",
+            "code",
+            "name",
+            "transit_days_min",
+            "transit_days_max",
+            "max_weight_grams",
+            "max_length_mm",
+            "max_girth_mm",
+            "is_domestic",
+            "is_international",
+            "is_economy",
+            "rate_card",
+            "is_active",
+        ]
+
+
+class RateCardOutputSerializer(serializers.ModelSerializer):
+    zones = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RateCard
+        fields = [
+            "id",
+            "name",
+            "currency",
+            "pricing",
+            "fuel_surcharge_percent",
+            "dim_divisor",
+            "rounding_step_grams",
+            "min_chargeable_grams",
+            "zones",
+        ]
+
+    def get_zones(self, obj: RateCard) -> list[dict[str, object]]:
+        return [
+            {
+                "code": z.code,
+                "destinations": z.countries,
+                "transit_days_max": z.transit_days_max,
+                "brackets": len(z.rates.all()),
+            }
+            for z in obj.zones.all()
+        ]
+
+
+class RateQuoteOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RateQuote
+        fields = [
+            "id",
+            "carrier",
+            "service",
+            "service_code",
+            "service_name",
+            "amount",
+            "currency",
+            "compared_amount",
+            "compared_currency",
+            "transit_days",
+            "status",
+            "reason",
+            "created_at",
+        ]
+
+
+class PackageOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Package
+        fields = [
+            "weight_grams",
+            "length_mm",
+            "width_mm",
+            "height_mm",
+            "tracking_number",
+        ]
+
+
+class ShipmentItemOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ShipmentItem
+        fields = ["sku", "title", "quantity", "barcode"]
+
+
+class CustomsItemOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomsItem
+        fields = [
+            "sku",
+            "description",
+            "hs_code",
+            "origin_country",
+            "quantity",
+            "unit_value",
+            "currency",
+            "unit_weight_grams",
+        ]
+
+
+class TrackingEventOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrackingEvent
+        fields = ["occurred_at", "status", "carrier_code", "description", "location"]
+
+
+class ShipmentOutputSerializer(serializers.ModelSerializer):
+    """A shipment as lists show it."""
+
+    warehouse = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    carrier = serializers.SerializerMethodField()
+    service_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "id",
+            "order",
+            "warehouse",
+            "status",
+            "tracking_status",
+            "carrier",
+            "service",
+            "service_name",
+            "tracking_number",
+            "tracking_url",
+            "label_format",
+            "label_cost",
+            "label_currency",
+            "selection_reason",
+            "error",
+            "created_at",
+            "shipped_at",
+            "delivered_at",
+        ]
+
+    def get_carrier(self, obj: Shipment) -> str:
+        return obj.service.account.carrier if obj.service else ""
+
+    def get_service_name(self, obj: Shipment) -> str:
+        return obj.service.name if obj.service else ""
+
+
+class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
+    """A shipment with its parcels, contents, quotes and scans."""
+
+    packages = PackageOutputSerializer(many=True, read_only=True)
+    items = ShipmentItemOutputSerializer(many=True, read_only=True)
+    customs_items = CustomsItemOutputSerializer(many=True, read_only=True)
+    quotes = RateQuoteOutputSerializer(many=True, read_only=True)
+    tracking_events = TrackingEventOutputSerializer(many=True, read_only=True)
+    chosen_quote = serializers.PrimaryKeyRelatedField(read_only=True)
+    label_url = serializers.SerializerMethodField()
+
+    class Meta(ShipmentOutputSerializer.Meta):
+        fields = [
+            *ShipmentOutputSerializer.Meta.fields,
+            "ship_from",
+            "ship_to",
+            "incoterm",
+            "currency",
+            "chosen_quote",
+            "label_url",
+            "packages",
+            "items",
+            "customs_items",
+            "quotes",
+            "tracking_events",
+        ]
+
+    def get_label_url(self, obj: Shipment) -> str | None:
+        if not obj.label_file:
+            return None
+        return f"/api/v1/logistics/shipments/{obj.pk}/label/"

@@ -1,0 +1,95 @@
+"""Ops admin: shipments are read-only pages whose actions call the services."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from logistics.choices import ShipmentStatus
+from logistics.documents import pdf_page_count
+from logistics.models import Shipment
+from logistics.tests.factories import rate_card_service
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/logistics/shipment/"
+
+
+@pytest.fixture
+def ops_client(client):
+    user = User.objects.create_user("olivia", password="pw-for-tests-1", is_staff=True)
+    user.groups.add(Group.objects.get(name="ops"))
+    client.force_login(user)
+    return client
+
+
+def action(client, name, shipments, **extra):
+    return client.post(
+        CHANGELIST,
+        {"action": name, "_selected_action": [s.pk for s in shipments], **extra},
+    )
+
+
+def test_buy_labels_then_print_the_batch(ops_client, draft):
+    # given
+    rate_card_service(code="yun_us", price="9.90")
+    shipments = [draft(), draft()]
+
+    # when
+    bought = action(ops_client, "buy_labels", shipments)
+    printed = action(ops_client, "print_batch", shipments)
+
+    # then
+    assert bought.status_code == 302
+    assert set(Shipment.objects.values_list("status", flat=True)) == {
+        ShipmentStatus.LABEL_PURCHASED
+    }
+    assert printed["Content-Type"] == "application/pdf"
+    assert pdf_page_count(printed.content) == 5  # 2 labels, 1 pick list, 2 slips
+
+
+def test_failures_are_reported_per_shipment(ops_client, draft):
+    # given: no carrier serves the destination
+    rate_card_service(code="eu_only", price="1.00", countries=("DE",))
+    shipment = draft()
+
+    # when
+    response = action(ops_client, "buy_labels", [shipment])
+
+    # then
+    assert response.status_code == 302
+    shipment.refresh_from_db()
+    assert shipment.status == ShipmentStatus.DRAFT
+    assert "No allowed service qualifies" in shipment.error
+
+
+def test_void_and_tracking_number_actions(ops_client, draft):
+    # given
+    rate_card_service(code="yun_us", price="9.90")
+    first, second = draft(), draft()
+    action(ops_client, "buy_labels", [first, second])
+
+    # when
+    action(ops_client, "set_tracking_number", [second], tracking_number="YT77")
+    action(ops_client, "void_labels", [first])
+
+    # then
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == ShipmentStatus.VOIDED
+    assert second.tracking_number == "YT77"
+
+
+def test_detail_page_shows_quotes_and_reason(ops_client, draft):
+    # given
+    rate_card_service(code="yun_us", price="9.90")
+    shipment = draft()
+    action(ops_client, "buy_labels", [shipment])
+
+    # when
+    page = ops_client.get(f"{CHANGELIST}{shipment.pk}/change/")
+
+    # then
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "cheapest of 1 qualifying quote" in content
+    assert "9.9000" in content
+    assert f"/api/v1/logistics/shipments/{shipment.pk}/label/" in content

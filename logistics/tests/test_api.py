@@ -1,0 +1,203 @@
+"""The logistics REST API: one endpoint per action, the one error shape, role checks."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from logistics.choices import ShipmentStatus
+from logistics.documents import pdf_page_count
+from logistics.models import RateCardZone, Shipment
+from logistics.tests.factories import RateCardFactory, rate_card_service
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/logistics"
+
+
+def client_for(role: str) -> APIClient:
+    user = User.objects.create_user(f"{role}-user", password="pw-for-tests-1")
+    user.groups.add(Group.objects.get(name=role))
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def ops():
+    return client_for("ops")
+
+
+@pytest.fixture
+def line(db):
+    return rate_card_service(code="yun_us", price="9.90")
+
+
+def test_quote_buy_and_read_a_shipment(ops, line, draft):
+    # given
+    shipment = draft()
+
+    # when
+    chosen = ops.post(f"{API}/shipments/{shipment.pk}/select-service/")
+    bought = ops.post(
+        f"{API}/shipments/{shipment.pk}/buy-label/",
+        {"tracking_number": "YT0001"},
+        format="json",
+    )
+
+    # then
+    assert chosen.status_code == 200
+    assert chosen.json()["status"] == "rated"
+    assert [
+        (q["service_code"], q["amount"], q["status"]) for q in chosen.json()["quotes"]
+    ] == [("yun_us", "9.9000", "chosen")]
+    body = bought.json()
+    assert bought.status_code == 200
+    assert (body["status"], body["tracking_number"], body["carrier"]) == (
+        "label_purchased",
+        "YT0001",
+        "rate_card",
+    )
+    assert body["label_url"] == f"/api/v1/logistics/shipments/{shipment.pk}/label/"
+    assert body["items"] == [
+        {
+            "sku": "SKU-A",
+            "title": "Green tea",
+            "quantity": 2,
+            "barcode": "4006381333931",
+        }
+    ]
+    label = ops.get(body["label_url"])
+    assert label.status_code == 200
+    assert label["Content-Type"] == "application/pdf"
+    assert b"".join(label.streaming_content).startswith(b"%PDF")
+
+
+def test_refusals_use_the_one_error_shape(ops, line, draft):
+    # given: no service chosen yet
+    shipment = draft()
+
+    # when
+    response = ops.post(f"{API}/shipments/{shipment.pk}/buy-label/", {}, format="json")
+
+    # then
+    assert response.status_code == 409
+    assert response.json()["code"] == "shipment_state"
+    assert response.json()["extra"] == {"shipment_id": shipment.pk, "status": "draft"}
+    assert Shipment.objects.get(pk=shipment.pk).status == ShipmentStatus.DRAFT
+
+
+def test_finance_reads_but_cannot_buy(line, draft):
+    # given
+    finance = client_for("finance")
+    shipment = draft()
+
+    # when
+    listed = finance.get(f"{API}/shipments/")
+    refused = finance.post(f"{API}/shipments/{shipment.pk}/select-service/")
+
+    # then
+    assert listed.status_code == 200
+    assert [s["id"] for s in listed.json()["results"]] == [shipment.pk]
+    assert refused.status_code == 403
+    assert Shipment.objects.get(pk=shipment.pk).status == ShipmentStatus.DRAFT
+
+
+def test_list_queries_do_not_grow_with_rows(
+    ops, line, draft, django_assert_max_num_queries
+):
+    # given
+    for _ in range(5):
+        draft()
+
+    # when / then: auth + count + page, whatever the number of rows
+    with django_assert_max_num_queries(6):
+        response = ops.get(f"{API}/shipments/")
+    assert response.json()["count"] == 5
+
+
+def test_print_void_and_tracking_number(ops, line, draft):
+    # given: two labelled shipments, the second still without a number
+    first, second = draft(), draft()
+    for shipment, number in ((first, "YT1"), (second, "")):
+        ops.post(f"{API}/shipments/{shipment.pk}/select-service/")
+        ops.post(
+            f"{API}/shipments/{shipment.pk}/buy-label/",
+            {"tracking_number": number},
+            format="json",
+        )
+
+    # when
+    printed = ops.post(
+        f"{API}/shipments/print/",
+        {"shipment_ids": [first.pk, second.pk]},
+        format="json",
+    )
+    numbered = ops.post(
+        f"{API}/shipments/{second.pk}/tracking-number/",
+        {"tracking_number": "YT2"},
+        format="json",
+    )
+    voided = ops.post(
+        f"{API}/shipments/{first.pk}/void/", {"reason": "customer moved"}, format="json"
+    )
+
+    # then
+    assert printed.status_code == 200
+    assert printed["Content-Type"] == "application/pdf"
+    assert (printed["X-Labels"], printed["X-Pages"]) == ("2", "5")
+    assert pdf_page_count(printed.content) == 5
+    assert numbered.json()["tracking_number"] == "YT2"
+    assert voided.json()["status"] == "voided"
+    assert voided.json()["error"] == "Rate-card label voided here. customer moved"
+
+
+def test_rate_card_import_reports_rows(ops):
+    # given
+    card = RateCardFactory()
+    good = b"zone,destinations,weight_to_g,flat_price\nA,US,2000,5\nB,CA,2000,7\n"
+    bad = b"zone,destinations,weight_to_g,flat_price\nA,US,0,5\n"
+
+    # when
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    imported = ops.post(
+        f"{API}/rate-cards/{card.pk}/import/",
+        {"file": SimpleUploadedFile("card.csv", good)},
+        format="multipart",
+    )
+    refused = ops.post(
+        f"{API}/rate-cards/{card.pk}/import/",
+        {"file": SimpleUploadedFile("card.csv", bad)},
+        format="multipart",
+    )
+
+    # then
+    assert imported.status_code == 200
+    assert imported.json()["zones"] == 2
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {
+            "row": 2,
+            "column": "weight_to_g",
+            "message": "must be above weight_from_g (0).",
+        }
+    ]
+    assert sorted(
+        RateCardZone.objects.filter(rate_card=card).values_list("code", flat=True)
+    ) == ["A", "B"]
+
+
+def test_carrier_accounts_show_credentials_masked(ops, api_account):
+    # given
+    api_account("ups")
+
+    # when
+    response = ops.get(f"{API}/carrier-accounts/")
+
+    # then
+    (account,) = response.json()["results"]
+    assert account["credentials"] == {
+        "client_id": "••••••••ient",
+        "client_secret": "••••••••cret",
+        "account_number": "••••••",
+    }
