@@ -19,6 +19,7 @@ app.conf.task_routes = {
     "erp.core.tasks.outbox_*": {"queue": "outbox"},
     "connectors.*": {"queue": "connectors"},
     "finance.tasks.report_*": {"queue": "reports"},
+    "finance.tasks.order_profits_*": {"queue": "reports"},
 }
 app.conf.beat_schedule = {
     "outbox-sweep": {
@@ -33,6 +34,11 @@ app.conf.beat_schedule = {
         # Lots that expired overnight stop being sellable; stores learn the new figure.
         "task": "inventory.tasks.stock_expiry_sweep_task",
         "schedule": crontab(hour=0, minute=15),
+    },
+    "finance-ecb-rates": {
+        # ECB publishes its reference rates around 16:00 CET.
+        "task": "finance.tasks.exchange_rates_import_ecb_task",
+        "schedule": crontab(hour=15, minute=30),
     },
     "worker-heartbeat": {
         "task": "erp.core.tasks.heartbeat_enqueue_task",

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from erp.core.db import advisory_xact_lock, set_local_lock_timeout
+from finance.exceptions import InvalidFinanceDataError
 from finance.inputs import RefundInput, RefundLineInput, TransactionInput
 from finance.services.payments import order_payments_record
 from inventory.models import Product
@@ -252,30 +253,40 @@ def _order_update(
 
 
 def _payments_record(order: Order, data: CanonicalOrder) -> None:
-    """Hand the order's payments and refunds to finance (same transaction)."""
+    """Hand the order's payments and refunds to finance (same transaction).
+
+    Money data finance refuses must not stop the order from shipping: the refusal
+    is kept on the order's timeline for finance to fix, and the order goes on.
+    """
     if not data.transactions and not data.refunds:
         return
-    order_payments_record(
-        order_id=order.pk,
-        channel_id=order.channel_id,
-        transactions=[
-            TransactionInput(**dataclasses.asdict(t)) for t in data.transactions
-        ],
-        refunds=[
-            RefundInput(
-                external_id=r.external_id,
-                amount=r.amount,
-                currency=order.currency,
-                created_at=r.created_at,
-                note=r.note,
-                lines=tuple(
-                    RefundLineInput(line_id, qty, restock)
-                    for line_id, qty, restock in r.lines
-                ),
+    try:
+        with transaction.atomic():
+            order_payments_record(
+                order_id=order.pk,
+                channel_id=order.channel_id,
+                transactions=[
+                    TransactionInput(**dataclasses.asdict(t)) for t in data.transactions
+                ],
+                refunds=[
+                    RefundInput(
+                        external_id=r.external_id,
+                        amount=r.amount,
+                        currency=order.currency,
+                        created_at=r.created_at,
+                        note=r.note,
+                        lines=tuple(RefundLineInput(*line) for line in r.lines),
+                    )
+                    for r in data.refunds
+                ],
             )
-            for r in data.refunds
-        ],
-    )
+    except InvalidFinanceDataError as exc:
+        order_event_record(
+            order=order,
+            type=OrderEventType.NOTE_ADDED,
+            message=f"Payments not recorded: {exc.message}",
+            data={"code": exc.code, **exc.extra},
+        )
 
 
 def _historical_status(data: CanonicalOrder) -> str:

@@ -309,3 +309,34 @@ def test_payments_and_refunds_reach_finance_once(channel, stock):
     assert stored.external_id == "rf-1"
     line = stored.lines.get()
     assert (line.quantity, line.restock, line.order_line.sku) == (1, True, "SKU-A")
+
+
+def test_payments_finance_refuses_are_noted_and_the_order_still_goes_on(channel, stock):
+    from decimal import Decimal
+
+    from finance.models import Payment
+    from orders.canonical import CanonicalTransaction
+    from orders.tests.builders import T0
+
+    stock("SKU-A", 5)
+    odd = CanonicalTransaction(
+        external_id="txn-1",
+        kind="teleport",
+        gateway="x",
+        amount=Decimal("10.00"),
+        currency="USD",
+        processed_at=T0,
+    )
+
+    order_ingest(
+        channel_id=channel.pk,
+        data=canonical_order(transactions=(odd,)),
+        source=OrderSource.WEBHOOK,
+    )
+
+    order = Order.objects.get()
+    assert order.status == OrderStatus.ALLOCATED
+    assert Payment.objects.exists() is False
+    note = order.events.get(type=OrderEventType.NOTE_ADDED)
+    assert note.message.startswith("Payments not recorded: ")
+    assert "teleport" in note.message
