@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Channel, SyncCursor, SyncRun, WebhookReceipt
 from connectors.services import webhook_receipt_retry
+from connectors.tasks import channel_sync_task
 from erp.core.admin import ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
 
@@ -180,6 +181,19 @@ class SyncRunAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status", "channel"]
     list_select_related = ["channel"]
     date_hierarchy = "started_at"
+    actions = ["sync_again"]
+
+    @admin.action(description=_("Poll these stores again now"), permissions=["retry"])
+    def sync_again(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
+        channel_ids = sorted(set(queryset.values_list("channel_id", flat=True)))
+        for channel_id in channel_ids:
+            channel_sync_task.delay(channel_id)
+        self.message_user(
+            request, _("%(n)d store(s) will be polled.") % {"n": len(channel_ids)}
+        )
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("connectors.change_syncrun")
 
 
 @admin.register(SyncCursor)

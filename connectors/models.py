@@ -75,6 +75,14 @@ class Channel(TimeStampedModel):
         default=240,
         help_text=_("Each poll re-reads orders updated this long before the cursor."),
     )
+    stock_location_id = models.CharField(
+        _("stock location id"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The store's location whose available stock we set (Shopify location id)."
+        ),
+    )
     allow_split_shipments = models.BooleanField(
         _("allow split shipments"),
         default=False,
@@ -187,9 +195,10 @@ class WebhookReceipt(TimeStampedModel):
 
 
 class SyncKind(models.TextChoices):
-    """What a cursor tracks."""
+    """What a cursor tracks; each kind has its own lease."""
 
     ORDERS = "orders", _("Orders")
+    ORDERS_BACKFILL = "orders_backfill", _("Orders backfill")
 
 
 class SyncCursor(models.Model):
@@ -287,3 +296,69 @@ class SyncRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class ChannelListing(TimeStampedModel):
+    """One of our products as a store lists it: its variant, inventory item and SKU there.
+
+    Maps a store variant to our SKU when the store's SKU differs (or is empty), and
+    keeps what we last set as its stock in the store and what the store last said,
+    so a push knows its compare quantity and a hand edit in the store shows as drift.
+    """
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="listings",
+        verbose_name=_("store"),
+    )
+    product = models.ForeignKey(
+        "inventory.Product",
+        on_delete=models.PROTECT,
+        related_name="channel_listings",
+        verbose_name=_("product"),
+    )
+    external_variant_id = models.CharField(_("store variant id"), max_length=64)
+    external_inventory_item_id = models.CharField(
+        _("store inventory item id"), max_length=64, blank=True
+    )
+    external_sku = models.CharField(_("SKU in the store"), max_length=100, blank=True)
+    is_stock_synced = models.BooleanField(_("push stock"), default=True)
+    pushed_quantity = models.IntegerField(_("last quantity set"), null=True, blank=True)
+    pushed_at = models.DateTimeField(_("last set at"), null=True, blank=True)
+    store_quantity = models.IntegerField(
+        _("quantity in the store"), null=True, blank=True
+    )
+    store_quantity_at = models.DateTimeField(
+        _("store quantity seen at"), null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["channel_id", "pk"]
+        verbose_name = _("store listing")
+        verbose_name_plural = _("store listings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_variant_id"],
+                name="channellisting_unique_variant",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["channel", "product"], name="channellisting_prod_idx"),
+            models.Index(
+                fields=["channel", "external_inventory_item_id"],
+                name="channellisting_item_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.external_variant_id} → {self.product_id}"
+
+    @property
+    def has_drift(self) -> bool:
+        """The store shows another quantity than we last set (edited by hand there)."""
+        return (
+            self.pushed_quantity is not None
+            and self.store_quantity is not None
+            and self.store_quantity != self.pushed_quantity
+        )

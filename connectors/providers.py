@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connectors.exceptions import ConnectorError
 
 if TYPE_CHECKING:
-    from connectors.models import WebhookReceipt
+    from connectors.models import Channel, WebhookReceipt
+    from orders.canonical import CanonicalOrder
 
 # Looked up lazily: the core must not import a provider at module load (each provider
 # imports the core services), and an unused provider costs nothing.
@@ -17,11 +21,50 @@ PROVIDER_MODULES = {
 }
 
 
+@dataclass(frozen=True)
+class OrdersWindow:
+    """Which orders to read: updated since a moment (poll) or created in a range."""
+
+    updated_since: datetime | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PageItem:
+    """One order of a page: mapped, or the reason it could not be."""
+
+    external_id: str
+    order: CanonicalOrder | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class OrdersPage:
+    """One page of orders from a store, oldest change first.
+
+    `updated_until` is the newest updated_at on the page: once the page is ingested,
+    the poll cursor may move there.
+    """
+
+    items: tuple[PageItem, ...]
+    updated_until: datetime | None
+
+
 class Provider(Protocol):
     """What a store package provides to the provider-agnostic core."""
 
     def webhook_process(self, *, receipt: WebhookReceipt) -> dict[str, Any]:
         """Act on one stored delivery; returns what was done (stored on the receipt)."""
+        ...
+
+    def orders_pages(
+        self, *, channel: Channel, window: OrdersWindow
+    ) -> Iterator[OrdersPage]:
+        """The store's orders in the window, a page at a time, oldest change first.
+
+        Raises: ConnectorTransientError, ChannelUnauthorizedError, ConnectorError.
+        """
         ...
 
 

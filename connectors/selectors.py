@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from connectors.models import (
     Channel,
+    ChannelListing,
     SyncCursor,
     SyncKind,
     SyncRun,
@@ -17,6 +19,7 @@ from connectors.models import (
     WebhookReceipt,
     WebhookReceiptStatus,
 )
+from orders.models import Order
 
 # Failures and rejections older than this no longer count against a store's health.
 HEALTH_WINDOW = timedelta(hours=24)
@@ -157,3 +160,30 @@ def channel_get_by_code(*, code: str, kind: str | None = None) -> Channel | None
     if kind is not None:
         qs = qs.filter(kind=kind)
     return qs.first()
+
+
+def listing_skus(*, channel_id: int, variant_ids: Iterable[str]) -> dict[str, str]:
+    """Our SKU per store variant id, for the variants mapped in the listing map."""
+    ids = {v for v in variant_ids if v}
+    if not ids:
+        return {}
+    return dict(
+        ChannelListing.objects.filter(
+            channel_id=channel_id, external_variant_id__in=ids
+        ).values_list("external_variant_id", "product__sku")
+    )
+
+
+def order_version_is_stored(
+    *, channel_id: int, external_id: str, store_updated_at: datetime
+) -> bool:
+    """Whether this version of the store order (or a newer one) is already stored.
+
+    A webhook body is poorer than the API's answer (no fraud verdict, no transactions);
+    the same version read by a poll must not be overwritten by it.
+    """
+    return Order.objects.filter(
+        channel_id=channel_id,
+        external_id=external_id,
+        store_updated_at__gte=store_updated_at,
+    ).exists()

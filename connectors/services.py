@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -524,3 +525,41 @@ def sync_errors_from(
 ) -> list[dict[str, str]]:
     """[(external id, error)] → the JSON shape SyncRun.errors keeps."""
     return [{"external_id": ext, "error": err} for ext, err in failures]
+
+
+# --- Channels ---------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def channel_create(
+    *,
+    kind: str,
+    code: str,
+    name: str,
+    shop_url: str,
+    currency: str,
+    credentials: Mapping[str, str],
+) -> Channel:
+    """Connect a store with its credentials (kept encrypted).
+
+    Raises: ConnectorError when the code is taken or a value is invalid.
+    """
+    if Channel.objects.filter(code=code).exists():
+        raise ConnectorError(f"A store with code {code!r} already exists.", code=code)
+    channel = Channel(
+        kind=kind,
+        code=code,
+        name=name,
+        shop_url=shop_url,
+        currency=currency.upper(),
+        credentials=dict(credentials),
+    )
+    try:
+        channel.full_clean()
+    except ValidationError as exc:
+        raise ConnectorError(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()),
+            code=code,
+        ) from None
+    channel.save()
+    return channel

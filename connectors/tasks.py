@@ -7,6 +7,7 @@ from django.db import OperationalError
 
 from connectors.exceptions import ConnectorTransientError
 from connectors.services import webhook_receipt_process, webhook_receipts_requeue
+from connectors.sync import channel_sync, channels_due_for_sync
 
 
 @shared_task(
@@ -27,3 +28,18 @@ def webhook_receipt_process_task(receipt_id: int) -> None:
 def webhook_receipts_requeue_task() -> int:
     """Beat: schedule receipts whose task was lost or whose worker died."""
     return webhook_receipts_requeue()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def channel_sync_task(channel_id: int) -> None:
+    """Poll one store for orders changed since its cursor."""
+    channel_sync(channel_id=channel_id)
+
+
+@shared_task(ignore_result=True)
+def channels_sync_due_task() -> int:
+    """Beat: start the poll of every store whose poll interval has passed."""
+    due = channels_due_for_sync()
+    for channel_id in due:
+        channel_sync_task.delay(channel_id)
+    return len(due)

@@ -30,6 +30,9 @@ API_VERSION = "2025-01"
 # Connect, read. Shopify answers in well under a second; a read beyond 30 s is a hung
 # request that must free the worker and be retried.
 DEFAULT_TIMEOUT = (5.0, 30.0)
+DEFAULT_MAX_RETRIES = 5
+# First wait; doubles per retry up to backoff_max (0.5, 1, 2, 4, 8 s: about 15 s in all).
+DEFAULT_BACKOFF_SECONDS = 0.5
 # Codes Shopify puts in errors[].extensions.code that pass on retry.
 TRANSIENT_ERROR_CODES = {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"}
 
@@ -136,9 +139,9 @@ class ShopifyClient:
         access_token: str,
         api_version: str = API_VERSION,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-        max_retries: int = 5,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         max_throttle_retries: int = 20,
-        backoff_base: float = 0.5,
+        backoff_base: float = DEFAULT_BACKOFF_SECONDS,
         backoff_max: float = 30.0,
         max_throttle_wait: float = 60.0,
         session: requests.Session | None = None,

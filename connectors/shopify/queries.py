@@ -11,11 +11,13 @@ an order with more is completed with the per-order documents below.
 
 from __future__ import annotations
 
-ORDERS_PAGE_SIZE = 6
+ORDERS_PAGE_SIZE = 5
 ORDER_LINES_FIRST = 5
 ORDER_SHIPPING_LINES_FIRST = 2
 ORDER_REFUNDS_FIRST = 2
 REFUND_LINES_FIRST = 5
+ORDER_TRANSACTIONS_FIRST = 4
+TRANSACTIONS_PAGE_SIZE = 100
 LINES_PAGE_SIZE = 50
 REFUND_LINES_PAGE_SIZE = 100
 INVENTORY_BATCH_SIZE = 250
@@ -71,6 +73,15 @@ fragment RefundFields on Refund {
 }
 """
 
+TRANSACTION = """
+fragment TransactionFields on OrderTransaction {
+  id kind status gateway processedAt createdAt authorizationCode
+  amountSet { ...ShopMoneyFields }
+  fees { amount { amount currencyCode } }
+  parentTransaction { id }
+}
+"""
+
 ORDER = """
 fragment OrderFields on Order {
   id legacyResourceId name email phone note tags
@@ -96,20 +107,29 @@ fragment OrderFields on Order {
     nodes { ...LineItemFields }
   }
   refunds(first: $refunds) { ...RefundFields }
+  transactions(first: $transactions) { ...TransactionFields }
 }
 """
 
 _ORDER_FRAGMENTS = (
-    ORDER + LINE_ITEM + SHIPPING_LINE + REFUND + ADDRESS + MONEY_BAG + SHOP_MONEY
+    ORDER
+    + LINE_ITEM
+    + SHIPPING_LINE
+    + REFUND
+    + TRANSACTION
+    + ADDRESS
+    + MONEY_BAG
+    + SHOP_MONEY
 )
 
 ORDERS_PAGE = (
     """
 query OrdersPage(
-  $first: Int!, $after: String, $query: String,
-  $lines: Int!, $shippingLines: Int!, $refunds: Int!, $refundLines: Int!
+  $first: Int!, $after: String, $query: String, $sortKey: OrderSortKeys!,
+  $lines: Int!, $shippingLines: Int!, $refunds: Int!, $refundLines: Int!,
+  $transactions: Int!
 ) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+  orders(first: $first, after: $after, query: $query, sortKey: $sortKey) {
     pageInfo { hasNextPage endCursor }
     nodes { ...OrderFields }
   }
@@ -121,7 +141,8 @@ query OrdersPage(
 ORDER_GET = (
     """
 query OrderGet(
-  $id: ID!, $lines: Int!, $shippingLines: Int!, $refunds: Int!, $refundLines: Int!
+  $id: ID!, $lines: Int!, $shippingLines: Int!, $refunds: Int!, $refundLines: Int!,
+  $transactions: Int!
 ) {
   order(id: $id) { ...OrderFields }
 }
@@ -156,6 +177,16 @@ query OrderShippingLinesPage($id: ID!, $first: Int!, $after: String) {
 }
 """
     + SHIPPING_LINE
+    + SHOP_MONEY
+)
+
+ORDER_TRANSACTIONS = (
+    """
+query OrderTransactions($id: ID!, $first: Int!) {
+  order(id: $id) { transactions(first: $first) { ...TransactionFields } }
+}
+"""
+    + TRANSACTION
     + SHOP_MONEY
 )
 
@@ -234,6 +265,7 @@ ALL_DOCUMENTS = {
     "ORDER_GET": ORDER_GET,
     "ORDER_LINES_PAGE": ORDER_LINES_PAGE,
     "ORDER_SHIPPING_LINES_PAGE": ORDER_SHIPPING_LINES_PAGE,
+    "ORDER_TRANSACTIONS": ORDER_TRANSACTIONS,
     "ORDER_REFUND_IDS": ORDER_REFUND_IDS,
     "REFUND_GET": REFUND_GET,
     "REFUND_LINES_PAGE": REFUND_LINES_PAGE,

@@ -41,6 +41,7 @@ from connectors.shopify.testing.orders import (
     gid,
     graphql_order_from_rest,
     rest_order_variant,
+    rest_transactions_variant,
 )
 from connectors.shopify.testing.schema import (
     SCHEMA_VERSION,
@@ -58,6 +59,16 @@ _SEARCH_TERM = re.compile(r"^(\w+):(>=|<=|>|<)?['\"]?([^'\"]+)['\"]?$")
 
 def load_fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(), parse_float=Decimal)
+
+
+def official_order() -> dict[str, Any]:
+    """The newest official order sample, unwrapped: what an order webhook carries."""
+    return load_fixture("rest/order_get.response.json")["order"]
+
+
+def official_transactions() -> list[dict[str, Any]]:
+    """The official transactions of that order (REST transactions_list)."""
+    return load_fixture("rest/transactions_list.response.json")["transactions"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,7 @@ class FakeOrder:
 
     rest: dict[str, Any]
     graphql: dict[str, Any]
+    transactions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def updated_at(self) -> datetime:
@@ -256,19 +268,33 @@ class FakeShopifyStore:
 
     # --- state -------------------------------------------------------------------------
 
-    def add_rest_order(self, rest: dict[str, Any]) -> FakeOrder:
-        """Add (or replace) an order from a REST body such as an official sample."""
+    def add_rest_order(
+        self,
+        rest: dict[str, Any],
+        *,
+        transactions: list[dict[str, Any]] | None = None,
+    ) -> FakeOrder:
+        """Add (or replace) an order from a REST body such as an official sample.
+
+        `transactions` (REST shape) default to the ones the order already had.
+        """
         with self._lock:
+            existing = self.orders.get(str(rest["id"]))
+            if transactions is None:
+                transactions = existing.transactions if existing else []
             order = FakeOrder(
-                rest=copy.deepcopy(rest), graphql=graphql_order_from_rest(rest)
+                rest=copy.deepcopy(rest),
+                graphql=graphql_order_from_rest(rest, transactions),
+                transactions=copy.deepcopy(transactions),
             )
             self.orders[str(rest["id"])] = order
             return order
 
     def seed_official_orders(self) -> list[FakeOrder]:
-        """The newest official order sample (REST 2026-07 order_get, order 450789469)."""
+        """The newest official order sample (REST 2026-07 order_get, order 450789469)
+        with its official transactions (transactions_list)."""
         return [
-            self.add_rest_order(load_fixture("rest/order_get.response.json")["order"])
+            self.add_rest_order(official_order(), transactions=official_transactions())
         ]
 
     def add_orders_like(
@@ -280,6 +306,7 @@ class FakeShopifyStore:
         first_number: int = 5001,
         updated_from: datetime,
         step_seconds: float = 1.0,
+        transactions: list[dict[str, Any]] | None = None,
     ) -> list[FakeOrder]:
         """`count` copies of an official order with new ids and spaced updated_at."""
         orders = []
@@ -290,7 +317,14 @@ class FakeShopifyStore:
                 number=first_number + i,
                 updated_at=_after(updated_from, step_seconds * i),
             )
-            orders.append(self.add_rest_order(rest))
+            orders.append(
+                self.add_rest_order(
+                    rest,
+                    transactions=rest_transactions_variant(
+                        transactions or [], order_id=first_id + i
+                    ),
+                )
+            )
         return orders
 
     def change_order(

@@ -181,6 +181,29 @@ def _refund(rest: dict[str, Any], shop: str, presentment: str) -> dict[str, Any]
     }
 
 
+def _transaction(rest: dict[str, Any]) -> dict[str, Any]:
+    currency = rest.get("currency") or "USD"
+    return {
+        "id": gid("OrderTransaction", rest["id"]),
+        "kind": str(rest["kind"]).upper(),
+        "status": str(rest.get("status") or "success").upper(),
+        "gateway": rest.get("gateway"),
+        "processedAt": gql_datetime(rest.get("processed_at")),
+        "createdAt": gql_datetime(rest["created_at"]),
+        "authorizationCode": rest.get("authorization"),
+        "amountSet": _bag(None, rest.get("amount"), currency, currency),
+        "fees": [
+            {"amount": _money(fee["amount"], fee.get("currency") or currency)}
+            for fee in rest.get("fees") or []
+        ],
+        "parentTransaction": (
+            {"id": gid("OrderTransaction", rest["parent_id"])}
+            if rest.get("parent_id")
+            else None
+        ),
+    }
+
+
 FULFILLMENT_STATUS = {
     None: "UNFULFILLED",
     "partial": "PARTIALLY_FULFILLED",
@@ -189,8 +212,14 @@ FULFILLMENT_STATUS = {
 }
 
 
-def graphql_order_from_rest(rest: dict[str, Any]) -> dict[str, Any]:
-    """The GraphQL Admin Order object for a REST order body (what our queries read)."""
+def graphql_order_from_rest(
+    rest: dict[str, Any], transactions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The GraphQL Admin Order object for a REST order body (what our queries read).
+
+    REST order bodies carry no transactions (they are a separate REST resource); pass
+    the order's REST transactions to have them on the GraphQL order.
+    """
     shop = rest["currency"]
     presentment = rest.get("presentment_currency") or shop
     order_id = rest["id"]
@@ -276,6 +305,7 @@ def graphql_order_from_rest(rest: dict[str, Any]) -> dict[str, Any]:
         "refunds": sized_list(
             [_refund(refund, shop, presentment) for refund in rest.get("refunds") or []]
         ),
+        "transactions": sized_list([_transaction(t) for t in transactions or []]),
     }
 
 
@@ -297,6 +327,19 @@ def rest_order_variant(
     order["created_at"] = created.isoformat()
     order["processed_at"] = created.isoformat()
     order["updated_at"] = updated_at.isoformat()
+    # One buyer per copy, as in a real store (the same buyer 200 times is a fraud
+    # pattern the review rules rightly look at).
+    email = f"buyer{order_id}@example.com"
+    order["email"] = order["contact_email"] = email
+    if isinstance(order.get("customer"), dict):
+        order["customer"]["id"] = order_id
+        order["customer"]["email"] = email
+        order["customer"]["phone"] = None
+    order["phone"] = None
+    for key in ("shipping_address", "billing_address"):
+        if isinstance(order.get(key), dict):
+            order[key]["phone"] = None
+            order[key]["address1"] = f"{order_id % 9000 + 1} Chestnut Street"
     for index, line in enumerate(order.get("line_items") or []):
         # Line ids are unique store-wide in Shopify.
         line["id"] = order_id * 100 + index
@@ -318,3 +361,17 @@ def rest_order_variant(
                 item["line_item"]["id"] = item["line_item_id"]
     order["fulfillments"] = []
     return order
+
+
+def rest_transactions_variant(
+    base: list[dict[str, Any]], *, order_id: int
+) -> list[dict[str, Any]]:
+    """The official transactions, renumbered for a copied order."""
+    ids = {t["id"]: order_id * 100 + 80 + i for i, t in enumerate(base)}
+    result = []
+    for transaction in copy.deepcopy(base):
+        transaction["order_id"] = order_id
+        transaction["parent_id"] = ids.get(transaction.get("parent_id"))
+        transaction["id"] = ids[transaction["id"]]
+        result.append(transaction)
+    return result

@@ -40,3 +40,28 @@ def fake_store():
         yield store
     assert store.invalid_documents == [], store.invalid_documents
     assert store.execution_errors == [], store.execution_errors
+
+
+WEBHOOK_SECRET = "whsec-fake-store-0123456789"
+
+
+@pytest.fixture
+def store_channel(fake_store):
+    """A Shopify store in our database, connected to the fake store."""
+    from connectors.tests.factories import ChannelFactory
+
+    return ChannelFactory(
+        code="fake-shop",
+        shop_url=fake_store.url,
+        credentials={
+            "access_token": fake_store.access_token,
+            "webhook_secret": WEBHOOK_SECRET,
+        },
+    )
+
+
+@pytest.fixture(autouse=True)
+def _quick_retries(settings):
+    """Store clients made for a channel retry after milliseconds, not seconds."""
+    settings.SHOPIFY_RETRY_BACKOFF_SECONDS = 0.001
+    settings.SHOPIFY_TIMEOUT_SECONDS = (2.0, 5.0)

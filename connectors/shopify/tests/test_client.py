@@ -91,13 +91,14 @@ def test_retries_are_bounded(fake_store):
 
 def test_hung_request_times_out_and_is_retried(fake_store):
     client = _client(fake_store, timeout=(1.0, 0.3))
-    fake_store.hang_next(1.5)
+    fake_store.hang_next(5.0)
 
     started = time.monotonic()
     data = client.execute(queries.SHOP)
 
     assert data["shop"]["name"] == "Fake Store"
-    assert time.monotonic() - started < 1.4
+    # well before the hung answer would have come (generous for a loaded machine)
+    assert time.monotonic() - started < 4.0
     assert client.calls == 2
 
 
@@ -167,6 +168,8 @@ def test_query_over_the_single_query_cost_limit_is_terminal(fake_store):
                 "shippingLines": 1,
                 "refunds": 1,
                 "refundLines": 1,
+                "transactions": 1,
+                "sortKey": "UPDATED_AT",
             },
         )
 
@@ -182,6 +185,8 @@ def test_throttled_call_waits_for_the_bucket_then_succeeds():
             "shippingLines": queries.ORDER_SHIPPING_LINES_FIRST,
             "refunds": queries.ORDER_REFUNDS_FIRST,
             "refundLines": queries.REFUND_LINES_FIRST,
+            "transactions": queries.ORDER_TRANSACTIONS_FIRST,
+            "sortKey": "UPDATED_AT",
         }
         store.bucket.drain(to=0)
 
@@ -191,8 +196,8 @@ def test_throttled_call_waits_for_the_bucket_then_succeeds():
     # then
     assert [o["legacyResourceId"] for o in data["orders"]["nodes"]] == ["450789469"]
     assert [(c.throttled, c.status) for c in store.calls] == [(True, 200), (False, 200)]
-    # 872 points at 4000/s: about 0.22 s
-    assert 0.2 <= client.throttled_wait_seconds <= 0.5
+    # about 850 points at 4000/s: about 0.21 s
+    assert 0.15 <= client.throttled_wait_seconds <= 0.5
 
 
 def test_client_waits_for_the_bucket_before_it_is_throttled():

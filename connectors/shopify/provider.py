@@ -1,0 +1,130 @@
+"""What the connector core asks of Shopify: act on a webhook, read pages of orders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from connectors.exceptions import ConnectorError, PayloadError
+from connectors.models import Channel, WebhookReceipt
+from connectors.providers import OrdersPage, OrdersWindow
+from connectors.selectors import listing_skus, order_version_is_stored
+from connectors.services import channel_mark_unauthorized
+from connectors.shopify.mappers import order_to_canonical
+from connectors.shopify.payloads import (
+    parse_order_reference,
+    parse_rest_order,
+)
+from connectors.shopify.services import (
+    canonical_order_for,
+    shopify_client_for,
+    shopify_order_fetch,
+    shopify_orders_pages,
+)
+from connectors.shopify.stock import inventory_level_record
+from orders.canonical import CanonicalOrder, OrderSource
+from orders.services.ingest import IngestResult, order_ingest
+
+# Topics whose body is the whole order (REST shape): ingested as they are.
+ORDER_BODY_TOPICS = frozenset(
+    {
+        "orders/create",
+        "orders/updated",
+        "orders/paid",
+        "orders/cancelled",
+        "orders/fulfilled",
+        "orders/partially_fulfilled",
+    }
+)
+# Topics that only name an order (the key holding its id): the order is read fresh
+# from the API, which also brings its refunds, fulfilment state and transactions.
+ORDER_REFERENCE_TOPICS = {
+    "orders/edited": "order_edit",
+    "refunds/create": "order_id",
+    "fulfillments/create": "order_id",
+    "fulfillments/update": "order_id",
+}
+
+
+def _body(receipt: WebhookReceipt) -> Any:
+    try:
+        # Decimal: money must never pass through a float.
+        return json.loads(receipt.body, parse_float=Decimal)
+    except ValueError as exc:
+        raise PayloadError(f"the body is not JSON ({exc.msg})") from None
+
+
+def _result(result: IngestResult) -> dict[str, Any]:
+    return {
+        "order_id": result.order_id,
+        "created": result.created,
+        "changed": result.changed,
+        "stale": result.stale,
+        "status": result.status,
+    }
+
+
+def _ingest(*, channel_id: int, order: CanonicalOrder) -> dict[str, Any]:
+    return _result(
+        order_ingest(channel_id=channel_id, data=order, source=OrderSource.WEBHOOK)
+    )
+
+
+def _order_body(receipt: WebhookReceipt, body: Any) -> dict[str, Any]:
+    order = parse_rest_order(body)
+    if order_version_is_stored(
+        channel_id=receipt.channel_id,
+        external_id=order.id,
+        store_updated_at=order.updated_at,
+    ):
+        return {"skipped": "this version of the order is already stored"}
+    skus = listing_skus(
+        channel_id=receipt.channel_id,
+        variant_ids=[line.variant_id for line in order.line_items],
+    )
+    canonical = order_to_canonical(order, sku_by_variant=skus)
+    return _ingest(channel_id=receipt.channel_id, order=canonical)
+
+
+def _order_reference(receipt: WebhookReceipt, body: Any, key: str) -> dict[str, Any]:
+    reference = parse_order_reference(body, key=key)
+    client = shopify_client_for(receipt.channel)
+    node = shopify_order_fetch(client, reference.order_id)
+    if node is None:
+        raise ConnectorError(
+            f"Order {reference.order_id} is no longer in the store.",
+            order_id=reference.order_id,
+        )
+    canonical = canonical_order_for(channel_id=receipt.channel_id, node=node)
+    return _ingest(channel_id=receipt.channel_id, order=canonical)
+
+
+def webhook_process(*, receipt: WebhookReceipt) -> dict[str, Any]:
+    """Act on one stored Shopify delivery; returns what was done.
+
+    Raises: PayloadError (malformed body), ConnectorError (topic we do not handle, order
+    gone), ConnectorTransientError (the store did not answer), ApplicationError from the
+    order ingest.
+    """
+    topic = receipt.topic
+    if topic == "app/uninstalled":
+        channel_mark_unauthorized(
+            channel_id=receipt.channel_id,
+            reason="The app was uninstalled from the store.",
+        )
+        return {"channel": "needs reconnecting"}
+    body = _body(receipt)
+    if topic in ORDER_BODY_TOPICS:
+        return _order_body(receipt, body)
+    if topic in ORDER_REFERENCE_TOPICS:
+        return _order_reference(receipt, body, ORDER_REFERENCE_TOPICS[topic])
+    if topic == "inventory_levels/update":
+        return inventory_level_record(channel_id=receipt.channel_id, body=body)
+    raise ConnectorError(f"Webhooks of topic {topic!r} are not handled.", topic=topic)
+
+
+def orders_pages(*, channel: Channel, window: OrdersWindow) -> Iterator[OrdersPage]:
+    """The store's orders in the window, page by page (see shopify_orders_pages)."""
+    return shopify_orders_pages(channel=channel, window=window)

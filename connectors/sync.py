@@ -1,0 +1,247 @@
+"""Polls and backfills of store orders, provider-agnostic: lease, pages, ingest, counts.
+
+The store is read a page at a time with no lock held; each order is ingested in its own
+short transaction (orders.services.ingest.order_ingest), and the cursor moves after each
+page, so a worker that dies mid-way loses at most one page of work and another worker
+carries on from the cursor once the lease runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import OperationalError
+from django.utils import timezone
+
+from connectors.exceptions import (
+    ChannelUnauthorizedError,
+    ConnectorError,
+    ConnectorTransientError,
+    SyncLeaseLostError,
+)
+from connectors.models import Channel, SyncCursor, SyncKind, SyncRun, SyncRunKind
+from connectors.providers import OrdersPage, OrdersWindow, provider_get
+from connectors.services import (
+    SyncCounts,
+    SyncLease,
+    channel_mark_unauthorized,
+    sync_cursor_acquire,
+    sync_cursor_advance,
+    sync_cursor_release,
+    sync_run_add,
+    sync_run_finish,
+    sync_run_skipped,
+    sync_run_start,
+)
+from erp.core.exceptions import ApplicationError
+from orders.canonical import OrderSource
+from orders.services.ingest import order_ingest
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[SyncCounts], None]
+
+
+def _ingest_page(*, channel_id: int, page: OrdersPage, source: str) -> SyncCounts:
+    counts = SyncCounts(fetched=len(page.items))
+    for item in page.items:
+        if item.order is None:
+            counts.failed += 1
+            counts.errors.append({"external_id": item.external_id, "error": item.error})
+            continue
+        try:
+            result = order_ingest(channel_id=channel_id, data=item.order, source=source)
+        except (ApplicationError, OperationalError) as exc:
+            # One bad or locked order must not stop the store's sync; the error is
+            # kept on the run, and the look-back reads the order again next poll.
+            counts.failed += 1
+            counts.errors.append(
+                {
+                    "external_id": item.external_id,
+                    "error": getattr(exc, "message", None) or str(exc),
+                }
+            )
+            continue
+        if result.created:
+            counts.created += 1
+        elif result.changed:
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return counts
+
+
+def _cursor_value(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _run_pages(
+    *,
+    channel: Channel,
+    run: SyncRun,
+    lease: SyncLease,
+    window: OrdersWindow,
+    source: str,
+    move_cursor: bool,
+    progress: Progress | None,
+) -> SyncRun:
+    cursor = _cursor_value(lease.value)
+    try:
+        for page in provider_get(channel.kind).orders_pages(
+            channel=channel, window=window
+        ):
+            counts = _ingest_page(channel_id=channel.pk, page=page, source=source)
+            sync_run_add(run_id=run.pk, counts=counts)
+            if (
+                move_cursor
+                and page.updated_until is not None
+                and (cursor is None or page.updated_until > cursor)
+            ):
+                cursor = page.updated_until
+            sync_cursor_advance(
+                lease=lease, value=cursor.isoformat() if cursor else lease.value
+            )
+            if progress is not None:
+                progress(counts)
+    except ChannelUnauthorizedError as exc:
+        channel_mark_unauthorized(channel_id=channel.pk, reason=exc.message)
+        return _stop(run=run, lease=lease, message=exc.message)
+    except SyncLeaseLostError as exc:
+        # Another worker owns the store's sync now; it carries on from the cursor.
+        return sync_run_finish(run_id=run.pk, failed=True, message=exc.message)
+    except (ConnectorTransientError, ConnectorError) as exc:
+        return _stop(run=run, lease=lease, message=exc.message)
+    sync_cursor_release(lease=lease, succeeded=True)
+    return sync_run_finish(run_id=run.pk)
+
+
+def _stop(*, run: SyncRun, lease: SyncLease, message: str) -> SyncRun:
+    sync_cursor_release(lease=lease, succeeded=False, error=message)
+    logger.warning(
+        "connectors.sync.failed",
+        extra={"run_id": run.pk, "channel_id": lease.channel_id, "reason": message},
+    )
+    return sync_run_finish(run_id=run.pk, failed=True, message=message)
+
+
+def _not_runnable(channel: Channel) -> str:
+    if not channel.is_active:
+        return "The store is not active."
+    if channel.requires_reauthorization:
+        return f"The store needs reconnecting: {channel.auth_error}"
+    return ""
+
+
+def channel_sync(
+    *,
+    channel_id: int,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+) -> SyncRun:
+    """Poll one store: ingest every order updated since the cursor minus the look-back.
+
+    `since` reads from that moment instead (a manual catch-up); the cursor only ever
+    moves forward. One poll per store at a time: a second one is recorded as skipped.
+    """
+    channel = Channel.objects.get(pk=channel_id)
+    reason = _not_runnable(channel)
+    if reason:
+        return sync_run_skipped(
+            channel_id=channel_id, kind=SyncRunKind.POLL, reason=reason
+        )
+    lease = sync_cursor_acquire(channel_id=channel_id, kind=SyncKind.ORDERS)
+    if lease is None:
+        return sync_run_skipped(
+            channel_id=channel_id,
+            kind=SyncRunKind.POLL,
+            reason="Another sync of this store is running.",
+        )
+    lookback = timedelta(minutes=channel.sync_lookback_minutes)
+    cursor = _cursor_value(lease.value)
+    start = since or (cursor - lookback if cursor else timezone.now() - lookback)
+    run = sync_run_start(
+        channel_id=channel_id,
+        kind=SyncRunKind.POLL,
+        params={"updated_since": start.isoformat(), "cursor": lease.value},
+    )
+    return _run_pages(
+        channel=channel,
+        run=run,
+        lease=lease,
+        window=OrdersWindow(updated_since=start),
+        source=OrderSource.POLL,
+        move_cursor=True,
+        progress=progress,
+    )
+
+
+def channel_backfill(
+    *,
+    channel_id: int,
+    created_from: datetime,
+    created_to: datetime,
+    progress: Progress | None = None,
+) -> SyncRun:
+    """Import a store's order history created in [from, to], as history.
+
+    Imported orders never reserve stock or push back (OrderSource.IMPORT); an order the
+    live sync already has keeps its live copy. Use channel_sync with `since` to heal a
+    gap in recent orders instead. One backfill per store at a time.
+    """
+    channel = Channel.objects.get(pk=channel_id)
+    reason = _not_runnable(channel)
+    if reason:
+        return sync_run_skipped(
+            channel_id=channel_id, kind=SyncRunKind.BACKFILL, reason=reason
+        )
+    lease = sync_cursor_acquire(
+        channel_id=channel_id, kind=SyncKind.ORDERS_BACKFILL, lease=timedelta(hours=1)
+    )
+    if lease is None:
+        return sync_run_skipped(
+            channel_id=channel_id,
+            kind=SyncRunKind.BACKFILL,
+            reason="Another backfill of this store is running.",
+        )
+    run = sync_run_start(
+        channel_id=channel_id,
+        kind=SyncRunKind.BACKFILL,
+        params={
+            "created_from": created_from.isoformat(),
+            "created_to": created_to.isoformat(),
+        },
+    )
+    return _run_pages(
+        channel=channel,
+        run=run,
+        lease=lease,
+        window=OrdersWindow(created_from=created_from, created_to=created_to),
+        source=OrderSource.IMPORT,
+        move_cursor=False,
+        progress=progress,
+    )
+
+
+def channels_due_for_sync(*, now: datetime | None = None) -> list[int]:
+    """Active, connected stores whose last poll attempt is older than their interval."""
+    now = now or timezone.now()
+    attempts = dict(
+        SyncCursor.objects.filter(kind=SyncKind.ORDERS).values_list(
+            "channel_id", "last_attempt_at"
+        )
+    )
+    due = []
+    for channel_id, interval in Channel.objects.filter(
+        is_active=True, requires_reauthorization=False
+    ).values_list("pk", "poll_interval_minutes"):
+        last = attempts.get(channel_id)
+        if last is None or last <= now - timedelta(minutes=interval):
+            due.append(channel_id)
+    return due
