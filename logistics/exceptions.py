@@ -26,7 +26,13 @@ class CurrencyConversionUnavailableError(ApplicationError):
     code = "fx_unavailable"
 
 
-class RateCardImportError(ApplicationError):
-    """The rate card file cannot be read or has wrong columns; nothing was imported."""
+class ImportFileError(ApplicationError):
+    """The file cannot be read or has wrong columns; nothing was imported."""
+
+    code = "import_file_invalid"
+
+
+class RateCardImportError(ImportFileError):
+    """The rate card to import into does not exist."""
 
     code = "rate_card_import_invalid"

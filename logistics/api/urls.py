@@ -37,6 +37,11 @@ urlpatterns = [
         name="shipment-tracking-number",
     ),
     path(
+        "shipments/tracking-numbers/import/",
+        views.ShipmentTrackingNumbersImportApi.as_view(),
+        name="shipment-tracking-numbers-import",
+    ),
+    path(
         "shipments/print/",
         views.ShipmentPrintBatchApi.as_view(),
         name="shipment-print",

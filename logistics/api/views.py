@@ -40,7 +40,10 @@ from logistics.services.labels import shipment_buy_label, shipment_void
 from logistics.services.printing import shipments_print_batch
 from logistics.services.ratecards import rate_card_import
 from logistics.services.selection import shipment_select_service
-from logistics.services.shipments import shipment_tracking_number_set
+from logistics.services.shipments import (
+    shipment_tracking_number_set,
+    shipment_tracking_numbers_import,
+)
 from logistics.services.tracking import shipments_track_poll
 
 # --- reads -------------------------------------------------------------------------
@@ -253,3 +256,32 @@ class RateCardImportApi(APIView):
             dry_run=data["dry_run"],
         )
         return Response(report.as_dict(), status=200 if not report.errors else 400)
+
+
+class ShipmentTrackingNumbersImportApi(APIView):
+    """Tracking numbers of rate-card shipments from a file; all rows or none."""
+
+    permission_classes = [CanChangeShipments]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        file_format = serializers.ChoiceField(choices=["csv", "xlsx"], required=False)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        file_format = (
+            serializer.validated_data.get("file_format")
+            or upload.name.rsplit(".", 1)[-1].lower()
+        )
+        errors = shipment_tracking_numbers_import(
+            content=upload.read(), file_format=file_format
+        )
+        body = {
+            "committed": not errors,
+            "errors": [{"row": e.row, "message": e.message} for e in errors],
+        }
+        return Response(body, status=400 if errors else 200)

@@ -8,14 +8,10 @@ from typing import Any
 
 import tablib
 from django.db import transaction
-from import_export.formats.base_formats import CSV, XLSX
 
 from logistics.exceptions import RateCardImportError
 from logistics.models import RateCard, RateCardRate, RateCardZone
-
-FORMATS = {"csv": CSV, "xlsx": XLSX}
-# The header is row 1 in every spreadsheet program, so data starts at row 2.
-FIRST_DATA_ROW = 2
+from logistics.spreadsheets import FIRST_DATA_ROW, dataset_load
 
 REQUIRED_COLUMNS = ("zone", "destinations", "weight_to_g")
 MONEY_COLUMNS = (
@@ -67,41 +63,12 @@ class RateCardImportReport:
 
 
 def _dataset(content: bytes, file_format: str) -> tablib.Dataset:
-    fmt_class = FORMATS.get(file_format.lower())
-    if fmt_class is None:
-        raise RateCardImportError(
-            f"Unknown file format {file_format!r}; use csv or xlsx.",
-            allowed=sorted(FORMATS),
-        )
-    try:
-        if file_format.lower() == "csv":
-            # utf-8-sig: spreadsheet programs put a byte-order mark before the header.
-            dataset = fmt_class().create_dataset(content.decode("utf-8-sig"))
-        else:
-            dataset = fmt_class().create_dataset(content)
-    except (UnicodeDecodeError, ValueError, KeyError, OSError, StopIteration) as exc:
-        raise RateCardImportError(
-            f"The file could not be read as {file_format.upper()}: {exc}"
-        ) from None
-    except Exception as exc:  # openpyxl/zipfile raise many types for a bad XLSX
-        raise RateCardImportError(
-            f"The file could not be read as {file_format.upper()} "
-            f"({exc.__class__.__name__})."
-        ) from None
-    headers = [str(h or "").strip().lower() for h in (dataset.headers or [])]
-    dataset.headers = headers
-    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
-    unknown = [h for h in headers if h and h not in ALL_COLUMNS]
-    if missing or unknown:
-        raise RateCardImportError(
-            "The columns are wrong:"
-            + (f" missing {', '.join(missing)}." if missing else "")
-            + (f" unknown {', '.join(unknown)}." if unknown else ""),
-            missing=missing,
-            unknown=unknown,
-            allowed=list(ALL_COLUMNS),
-        )
-    return dataset
+    return dataset_load(
+        content=content,
+        file_format=file_format,
+        required=REQUIRED_COLUMNS,
+        allowed=ALL_COLUMNS,
+    )
 
 
 def _cell(row: dict[str, Any], column: str) -> str:

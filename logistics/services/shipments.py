@@ -20,6 +20,7 @@ from logistics.services.tracking import (
     TRACKING_UPDATED_TOPIC,
     tracking_payload,
 )
+from logistics.spreadsheets import FIRST_DATA_ROW, dataset_load
 
 
 @dataclass(frozen=True)
@@ -147,24 +148,19 @@ def shipments_mark_shipped(*, shipment_ids: Sequence[int]) -> list[Shipment]:
     return shipped
 
 
-@transaction.atomic(durable=True)
-def shipment_tracking_number_set(*, shipment_id: int, tracking_number: str) -> Shipment:
-    """Record the tracking number ops entered for a rate-card (no API) shipment.
-
-    Raises: ShipmentStateError for API carriers (their number comes with the label)
-    or voided shipments.
-    """
-    shipment = _locked(shipment_id)
+def _tracking_number_apply(shipment: Shipment, tracking_number: str) -> Shipment:
+    """Record ops' number on a locked rate-card shipment; announce it if it is moving."""
+    if shipment.status in (ShipmentStatus.VOIDED, ShipmentStatus.DRAFT):
+        raise ShipmentStateError(
+            f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()}.",
+            shipment_id=shipment.pk,
+        )
     account = shipment.carrier_account
     if account is None or account.carrier != "rate_card":
         raise ShipmentStateError(
             "Only rate-card shipments take a tracking number by hand; API carriers "
             "give theirs with the label.",
-            shipment_id=shipment_id,
-        )
-    if shipment.status == ShipmentStatus.VOIDED:
-        raise ShipmentStateError(
-            f"Shipment S{shipment.pk} is voided.", shipment_id=shipment_id
+            shipment_id=shipment.pk,
         )
     shipment.tracking_number = tracking_number.strip()
     if account.tracking_url_template:
@@ -189,3 +185,67 @@ def shipment_tracking_number_set(*, shipment_id: int, tracking_number: str) -> S
             payload=tracking_payload(shipment),
         )
     return shipment
+
+
+@transaction.atomic(durable=True)
+def shipment_tracking_number_set(*, shipment_id: int, tracking_number: str) -> Shipment:
+    """Record the tracking number ops entered for a rate-card (no API) shipment.
+
+    Raises: ShipmentStateError for API carriers (their number comes with the label),
+    drafts and voided shipments.
+    """
+    return _tracking_number_apply(_locked(shipment_id), tracking_number)
+
+
+@dataclass(frozen=True)
+class TrackingNumberRowError:
+    row: int
+    message: str
+
+
+TRACKING_NUMBER_COLUMNS = ("shipment_id", "tracking_number")
+
+
+@transaction.atomic(durable=True)
+def shipment_tracking_numbers_import(
+    *, content: bytes, file_format: str
+) -> list[TrackingNumberRowError]:
+    """Numbers from a line's manifest (CSV/XLSX: shipment_id, tracking_number); all or none.
+
+    Returns the bad rows (the header is row 1); any bad row writes nothing.
+    Locks: the shipments, pk order. Raises: ImportFileError for a bad file.
+    """
+    dataset = dataset_load(
+        content=content,
+        file_format=file_format,
+        required=TRACKING_NUMBER_COLUMNS,
+        allowed=TRACKING_NUMBER_COLUMNS,
+    )
+    errors: list[TrackingNumberRowError] = []
+    rows: list[tuple[int, int, str]] = []
+    for index, values in enumerate(dataset, start=FIRST_DATA_ROW):
+        row = dict(zip(dataset.headers, values, strict=False))
+        raw_id = str(row.get("shipment_id") or "").strip().removeprefix("S")
+        number = str(row.get("tracking_number") or "").strip()
+        if not raw_id and not number:
+            continue
+        try:
+            shipment_id = int(float(raw_id))
+        except ValueError:
+            errors.append(
+                TrackingNumberRowError(index, f"{raw_id!r} is not a shipment id.")
+            )
+            continue
+        if not number:
+            errors.append(TrackingNumberRowError(index, "tracking_number is empty."))
+            continue
+        rows.append((shipment_id, index, number))
+    for shipment_id, index, number in sorted(rows):
+        try:
+            with transaction.atomic():
+                _tracking_number_apply(_locked(shipment_id), number)
+        except (ShipmentStateError, ShipmentNotFoundError) as exc:
+            errors.append(TrackingNumberRowError(index, exc.message))
+    if errors:
+        transaction.set_rollback(True)
+    return sorted(errors, key=lambda e: e.row)

@@ -104,6 +104,8 @@ class FakeCarrier:
     routes: list[Route]
     requests: list[Seen] = field(default_factory=list)
     delay_seconds: float = 0.0
+    # Called in the server thread with each request before it is answered.
+    on_request: Callable[[Seen], None] | None = None
 
     def start(self) -> FakeCarrier:
         fake = self
@@ -115,14 +117,15 @@ class FakeCarrier:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                fake.requests.append(
-                    Seen(
-                        self.command,
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        body,
-                    )
+                seen = Seen(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
                 )
+                fake.requests.append(seen)
+                if fake.on_request is not None:
+                    fake.on_request(seen)
                 if fake.delay_seconds:
                     threading.Event().wait(fake.delay_seconds)
                 for route in fake.routes:

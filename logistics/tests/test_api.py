@@ -201,3 +201,46 @@ def test_carrier_accounts_show_credentials_masked(ops, api_account):
         "client_secret": "••••••••cret",
         "account_number": "••••••",
     }
+
+
+def test_tracking_numbers_from_a_manifest_file(ops, line, draft):
+    # given: two labelled rate-card shipments without numbers
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    first, second = draft(), draft()
+    for shipment in (first, second):
+        ops.post(f"{API}/shipments/{shipment.pk}/select-service/")
+        ops.post(f"{API}/shipments/{shipment.pk}/buy-label/", {}, format="json")
+    unlabelled = draft()
+    bad = (
+        f"shipment_id,tracking_number\nS{first.pk},YT1\n{unlabelled.pk},YT9\nx,YT3\n"
+    ).encode()
+    good = f"shipment_id,tracking_number\nS{first.pk},YT1\n{second.pk},YT2\n".encode()
+
+    # when
+    refused = ops.post(
+        f"{API}/shipments/tracking-numbers/import/",
+        {"file": SimpleUploadedFile("manifest.csv", bad)},
+        format="multipart",
+    )
+    accepted = ops.post(
+        f"{API}/shipments/tracking-numbers/import/",
+        {"file": SimpleUploadedFile("manifest.csv", good)},
+        format="multipart",
+    )
+
+    # then: the bad file changed nothing, the good one set both
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "committed": False,
+        "errors": [
+            {"row": 3, "message": f"Shipment S{unlabelled.pk} is draft."},
+            {"row": 4, "message": "'x' is not a shipment id."},
+        ],
+    }
+    assert accepted.json() == {"committed": True, "errors": []}
+    assert dict(
+        Shipment.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+            "pk", "tracking_number"
+        )
+    ) == {first.pk: "YT1", second.pk: "YT2"}

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from logistics.carriers.registry import rate_card_terms
-from logistics.exceptions import RateCardImportError
+from logistics.exceptions import ImportFileError
 from logistics.models import RateCardRate, RateCardZone
 from logistics.services.ratecards import rate_card_import
 from logistics.tests.factories import RateCardFactory
@@ -129,7 +129,7 @@ def test_xlsx_dry_run_validates_without_writing():
 
 def test_wrong_columns_are_named():
     card = RateCardFactory()
-    with pytest.raises(RateCardImportError) as caught:
+    with pytest.raises(ImportFileError) as caught:
         rate_card_import(
             rate_card_id=card.pk, content=b"zone,price\nUS,1\n", file_format="csv"
         )

@@ -169,3 +169,24 @@ def test_carrier_failure_is_reported_and_changes_nothing(fedex, draft):
     shipment.refresh_from_db()
     assert shipment.status == ShipmentStatus.SHIPPED
     assert shipment.last_tracked_at is None
+
+
+def test_number_entered_after_shipping_reaches_the_outbox(draft):
+    # given: a rate-card parcel shipped before its line gave a number
+    from logistics.services.shipments import shipment_tracking_number_set
+    from logistics.tests.factories import rate_card_service
+
+    rate_card_service(code="yun_us", price="5.00")
+    shipment = draft()
+    shipment_select_service(shipment_id=shipment.pk)
+    shipment_buy_label(shipment_id=shipment.pk)
+    shipments_mark_shipped(shipment_ids=[shipment.pk])
+
+    # when
+    shipment_tracking_number_set(shipment_id=shipment.pk, tracking_number="YT42")
+
+    # then
+    (message,) = OutboxMessage.objects.filter(topic=TRACKING_UPDATED_TOPIC)
+    assert message.payload["tracking_number"] == "YT42"
+    assert message.payload["status"] == TrackingStatus.PRE_TRANSIT
+    assert message.payload["carrier"] == "rate_card"
