@@ -98,6 +98,8 @@ class CarrierAccountListApi(ListAPIView):
 
 
 class CarrierServiceListApi(ListAPIView):
+    """Services of every account with their limits."""
+
     permission_classes = [CanViewShipments]
     serializer_class = CarrierServiceOutputSerializer
     filterset_fields = ["account", "is_active", "is_international"]
@@ -107,6 +109,8 @@ class CarrierServiceListApi(ListAPIView):
 
 
 class RateCardListApi(ListAPIView):
+    """Rate cards with their zones."""
+
     permission_classes = [CanViewShipments]
     serializer_class = RateCardOutputSerializer
     queryset = RateCard.objects.prefetch_related(
