@@ -11,15 +11,17 @@ import contextlib
 import csv
 import io
 import logging
+import multiprocessing
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO
+from typing import IO, Any
 
 from django.core.files.base import ContentFile
-from django.db import DataError, IntegrityError, connection
+from django.db import DataError, IntegrityError, connection, connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -39,6 +41,8 @@ logger = logging.getLogger(__name__)
 # redelivered task may then take it over (the import is idempotent, so it restarts).
 HEARTBEAT_TIMEOUT = timedelta(minutes=5)
 PROGRESS_EVERY_SECONDS = 1.0
+# Orders per hand-over to a worker process in a parallel import.
+PARALLEL_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,10 @@ def _bulk_commit_mode() -> Iterator[None]:
             cursor.execute("RESET synchronous_commit")
 
 
-def _ingest(channel_id: int, parsed: ParsedOrder) -> tuple[bool, bool, RowError | None]:
+Outcome = tuple[bool, bool, RowError | None]  # (created, changed, error)
+
+
+def _ingest(channel_id: int, parsed: ParsedOrder) -> Outcome:
     """(created, changed, error) of upserting one parsed order."""
     assert parsed.order is not None
     try:
@@ -130,6 +137,80 @@ def _ingest(channel_id: int, parsed: ParsedOrder) -> tuple[bool, bool, RowError 
     return result.created, result.changed and not result.created, None
 
 
+def _ingest_serial(channel_id: int, orders: Iterable[ParsedOrder]) -> Iterator[Outcome]:
+    with _bulk_commit_mode():
+        for parsed in orders:
+            yield _ingest(channel_id, parsed)
+
+
+_worker_session_ready = False
+
+
+def _ingest_batch(channel_id: int, batch: list[ParsedOrder]) -> list[Outcome]:
+    """Worker process: upsert a batch of orders, each in its own transaction."""
+    global _worker_session_ready
+    if not _worker_session_ready and is_postgres():
+        # Same reasoning as _bulk_commit_mode; the worker's session ends with it.
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
+        _worker_session_ready = True
+    return [_ingest(channel_id, parsed) for parsed in batch]
+
+
+def _ingest_parallel(
+    channel_id: int, orders: Iterable[ParsedOrder], jobs: int
+) -> Iterator[Outcome]:
+    """Spread the orders over `jobs` processes; results come back in file order.
+
+    Each order is still its own order_ingest transaction; two processes never hold
+    the same order (one file names it once, and the ingest's advisory lock would
+    serialise them anyway), and a buyer shared by two orders is matched under the
+    customer lock.
+    """
+    if connection.in_atomic_block:
+        raise ImportFileError("A parallel import cannot run inside a transaction.")
+    # Forked workers must open their own connections, not share the parent's socket.
+    connections.close_all()
+    pool = multiprocessing.get_context("fork").Pool(jobs)
+    try:
+        pending: deque[Any] = deque()
+        for batch in _chunks(orders, PARALLEL_BATCH):
+            pending.append(pool.apply_async(_ingest_batch, (channel_id, batch)))
+            # A bounded queue: parsing runs ahead of the workers by a few batches only.
+            while len(pending) > 2 * jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _chunks(items: Iterable[ParsedOrder], size: int) -> Iterator[list[ParsedOrder]]:
+    batch: list[ParsedOrder] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass
+class _Counts:
+    total: int = 0
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    def progress(self) -> ImportProgress:
+        done = self.created + self.changed + self.unchanged + self.failed
+        return ImportProgress(self.total, done, self.failed, self.created, self.changed)
+
+
 def order_file_import(
     *,
     channel_id: int,
@@ -138,13 +219,16 @@ def order_file_import(
     mapping: bytes | None = None,
     timezone_name: str = "UTC",
     dry_run: bool = False,
+    jobs: int = 1,
     on_progress: Callable[[ImportProgress], None] | None = None,
 ) -> ImportResult:
     """Import every order of a store export as history, each in its own transaction.
 
     Not atomic as a whole on purpose: a bad order is reported and skipped, the others
     are kept, and running the file again finishes an interrupted import. A dry run
-    parses and checks against the database and writes nothing.
+    parses and checks against the database and writes nothing. `jobs` > 1 spreads
+    the upserts over that many processes (command line only: a Celery worker's
+    processes cannot start their own).
     Raises: ImportFileError (the file cannot be read; nothing was imported).
     """
     started = time.monotonic()
@@ -158,56 +242,59 @@ def order_file_import(
         mapping=mapping,
     )
     table = table_open(stream, parser=parser)
+    counts = _Counts()
     # A first pass only groups rows, so the progress bar knows its end.
-    total = sum(1 for _ in parser.groups(table))
+    counts.total = sum(1 for _ in parser.groups(table))
     tally = MonthTally()
     errors: list[RowError] = []
-    created = changed = unchanged = failed = 0
-    if on_progress:
-        on_progress(ImportProgress(total, 0, 0, 0, 0))
-    context = contextlib.nullcontext() if dry_run else _bulk_commit_mode()
-    with context:
+
+    def report() -> None:
+        if on_progress:
+            on_progress(counts.progress())
+
+    def to_ingest() -> Iterator[ParsedOrder]:
         for group in parser.groups(table):
             parsed = parser.parse_group(group)
             if parsed.order is None:
-                failed += 1
+                counts.failed += 1
                 errors.extend(parsed.errors)
                 tally.add_refused(parsed)
-            else:
-                tally.add(parsed.order)
-                if dry_run:
-                    unchanged += 1
-                else:
-                    was_created, was_changed, error = _ingest(channel_id, parsed)
-                    if error is not None:
-                        failed += 1
-                        errors.append(error)
-                    elif was_created:
-                        created += 1
-                    elif was_changed:
-                        changed += 1
-                    else:
-                        unchanged += 1
-            if on_progress:
-                on_progress(
-                    ImportProgress(
-                        total,
-                        created + changed + unchanged + failed,
-                        failed,
-                        created,
-                        changed,
-                    )
-                )
+                report()
+                continue
+            tally.add(parsed.order)
+            if dry_run:
+                counts.unchanged += 1
+                report()
+                continue
+            yield parsed
+
+    report()
+    outcomes = (
+        _ingest_parallel(channel_id, to_ingest(), jobs)
+        if jobs > 1 and not dry_run
+        else _ingest_serial(channel_id, to_ingest())
+    )
+    for created, changed, error in outcomes:
+        if error is not None:
+            counts.failed += 1
+            errors.append(error)
+        elif created:
+            counts.created += 1
+        elif changed:
+            counts.changed += 1
+        else:
+            counts.unchanged += 1
+        report()
     check = check_report_build(
         channel_id=channel_id, currency=channel.currency, file_figures=tally.figures()
     )
     result = ImportResult(
-        total=total,
-        created=created,
-        changed=changed,
-        unchanged=unchanged,
-        failed=failed,
-        errors=tuple(errors),
+        total=counts.total,
+        created=counts.created,
+        changed=counts.changed,
+        unchanged=counts.unchanged,
+        failed=counts.failed,
+        errors=tuple(sorted(errors)),
         check=check,
         dry_run=dry_run,
         seconds=time.monotonic() - started,
@@ -218,10 +305,10 @@ def order_file_import(
             "channel_id": channel_id,
             "file_format": file_format,
             "dry_run": dry_run,
-            "orders_total": total,
-            "orders_created": created,
-            "orders_changed": changed,
-            "orders_failed": failed,
+            "orders_total": result.total,
+            "orders_created": result.created,
+            "orders_changed": result.changed,
+            "orders_failed": result.failed,
             "check_matches": check.matches,
         },
     )

@@ -287,3 +287,23 @@ def test_an_unreadable_file_is_refused_before_anything_is_written(inr_store):
 
     assert "could not be read as XLSX" in info.value.message
     assert Order.objects.exists() is False
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_parallel_import_gives_the_same_orders_as_a_serial_one(
+    fixture_path, usd_store
+):
+    result = run(fixture_path("shopify_orders_export_full.csv"), usd_store, jobs=2)
+    again = run(fixture_path("shopify_orders_export_full.csv"), usd_store, jobs=2)
+
+    assert (result.created, result.failed, result.check.matches) == (3, 0, True)
+    assert (again.created, again.changed, again.unchanged) == (0, 0, 3)
+    assert set(Order.objects.values_list("number", "status")) == {
+        ("#2001", OrderStatus.SHIPPED),
+        ("#2002", OrderStatus.SHIPPED),
+        ("#2003", OrderStatus.CANCELLED),
+    }
+    assert OrderLine.objects.count() == 4
+    assert Refund.objects.get().amount == Decimal("29.9000")

@@ -64,6 +64,13 @@ class Command(BaseCommand):
             help="Month check (CSV). Default: <file>.check.csv",
         )
         parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="Processes that upsert orders side by side (default 1). Each order "
+            "is still its own transaction.",
+        )
+        parser.add_argument(
             "--no-progress", action="store_true", help="No progress bar."
         )
 
@@ -106,6 +113,7 @@ class Command(BaseCommand):
                     mapping=mapping,
                     timezone_name=options["timezone"],
                     dry_run=options["dry_run"],
+                    jobs=max(options["jobs"], 1),
                     on_progress=progress,
                 )
         except ApplicationError as exc:
