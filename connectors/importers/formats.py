@@ -61,8 +61,12 @@ def table_open(stream: IO[bytes], *, parser: OrderFileParser) -> Table:
 
     Raises: ImportFileError if it cannot be read.
     """
-    sheet = parser.sheet if isinstance(parser, GenericParser) else ""
-    table = Table(stream, sheet=sheet)
+    if isinstance(parser, GenericParser):
+        table = Table(
+            stream, sheet=parser.mapping.sheet, delimiter=parser.mapping.delimiter
+        )
+    else:
+        table = Table(stream)
     if table.kind == "xlsx" and not isinstance(parser, GenericParser):
         raise ImportFileError(
             "This format is a CSV export; the file is a spreadsheet (XLSX). "

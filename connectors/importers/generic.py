@@ -12,6 +12,7 @@ anywhere in the sheet. The mapping file:
       "decimal_comma": false,               # true for 1.234,50
       "currency": "EUR",                    # when there is no currency column
       "sheet": "Orders",                    # XLSX: the sheet (default: the first)
+      "delimiter": ";",                     # CSV: what separates cells (default ,)
       "values": {"financial_status": {"Bezahlt": "paid"},
                  "fulfillment_status": {"Versendet": "fulfilled"}}
     }
@@ -144,6 +145,7 @@ class ColumnMapping:
     decimal_comma: bool = False
     currency: str = ""
     sheet: str = ""
+    delimiter: str = ","
     values: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def column(self, name: str) -> str | None:
@@ -189,6 +191,9 @@ def mapping_load(content: bytes) -> ColumnMapping:
     formats = data.get("date_formats") or []
     if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
         raise _fail('"date_formats" must be a list of strptime formats.')
+    delimiter = str(data.get("delimiter") or ",")
+    if len(delimiter) != 1:
+        raise _fail('"delimiter" must be one character, such as ; or a tab.')
     currency = str(data.get("currency") or "").upper()
     if currency and not (len(currency) == 3 and currency.isalpha()):
         raise _fail(f'"currency" {currency!r} is not a three-letter code.')
@@ -199,6 +204,7 @@ def mapping_load(content: bytes) -> ColumnMapping:
         decimal_comma=bool(data.get("decimal_comma", False)),
         currency=currency,
         sheet=str(data.get("sheet") or ""),
+        delimiter=delimiter,
         values={
             k: {str(a).strip().lower(): str(b) for a, b in m.items()}
             for k, m in values.items()
@@ -212,10 +218,6 @@ class GenericParser:
     def __init__(self, *, store_currency: str, mapping: ColumnMapping) -> None:
         self.store_currency = store_currency
         self.mapping = mapping
-
-    @property
-    def sheet(self) -> str:
-        return self.mapping.sheet
 
     def groups(self, table: Table) -> Iterator[RowGroup]:
         table.require(dict.fromkeys(self.mapping.columns.values()))

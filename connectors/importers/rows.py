@@ -106,9 +106,17 @@ def _cell_text(value: object) -> str:
 class Table:
     """The header and data rows of a CSV or XLSX file, readable more than once."""
 
-    def __init__(self, stream: IO[bytes], *, kind: str = "", sheet: str = "") -> None:
+    def __init__(
+        self,
+        stream: IO[bytes],
+        *,
+        kind: str = "",
+        sheet: str = "",
+        delimiter: str = ",",
+    ) -> None:
         self._stream = stream
         self._sheet = sheet
+        self._delimiter = delimiter
         stream.seek(0)
         self.kind = kind or file_kind(stream.read(4))
         stream.seek(0)
@@ -120,7 +128,7 @@ class Table:
         # codecs' reader, unlike TextIOWrapper, does not close the caller's stream.
         reader = codecs.getreader("utf-8-sig")(self._stream)
         try:
-            yield from csv.reader(reader)
+            yield from csv.reader(reader, delimiter=self._delimiter)
         except UnicodeDecodeError:
             raise ImportFileError(
                 "The file is not UTF-8 text; save it as CSV UTF-8 and try again."

@@ -23,7 +23,9 @@ def mapping(fixture_path):
 
 def parse(stream, mapping, currency="USD"):
     parser = GenericParser(store_currency=currency, mapping=mapping)
-    return list(parser.parse(Table(stream, sheet=mapping.sheet)))
+    return list(
+        parser.parse(Table(stream, sheet=mapping.sheet, delimiter=mapping.delimiter))
+    )
 
 
 def test_a_chinese_sheet_is_read_through_its_mapping(fixture_path, mapping):
@@ -90,7 +92,7 @@ def test_an_xlsx_of_the_same_rows_gives_the_same_orders(fixture_path, mapping):
     assert from_xlsx == from_csv
 
 
-def test_decimal_commas_and_value_words_from_the_mapping():
+def test_semicolons_decimal_commas_and_value_words_from_the_mapping():
     mapping = mapping_load(
         json.dumps(
             {
@@ -104,6 +106,7 @@ def test_decimal_commas_and_value_words_from_the_mapping():
                     "line_unit_price": "Preis",
                 },
                 "decimal_comma": True,
+                "delimiter": ";",
                 "currency": "EUR",
                 "date_formats": ["%d.%m.%Y %H:%M"],
                 "timezone": "Europe/Berlin",
@@ -111,9 +114,10 @@ def test_decimal_commas_and_value_words_from_the_mapping():
             }
         ).encode()
     )
+    # As Excel saves "CSV" where the comma is the decimal mark.
     stream = io.BytesIO(
-        "Nr;Datum;Summe;Zahlung;Artikel;Menge;Preis\n".replace(";", ",").encode()
-        + b'7,15.07.2025 09:00,"1.234,50",Bezahlt,Tisch,1,"1.234,50"\n'
+        b"Nr;Datum;Summe;Zahlung;Artikel;Menge;Preis\r\n"
+        b"7;15.07.2025 09:00;1.234,50;Bezahlt;Tisch;1;1.234,50\r\n"
     )
 
     [parsed] = parse(stream, mapping, currency="EUR")
