@@ -15,11 +15,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from erp.core.db import set_local_lock_timeout
 from erp.core.exceptions import ApplicationError
 from erp.core.money import Money
 from erp.core.outbox import outbox_enqueue
+from finance.exceptions import MissingRateError
+from finance.services.fx import money_convert
 from inventory.choices import AllocationStatus
 from inventory.models import Allocation, Warehouse
 from inventory.services.allocation import stock_ship
@@ -78,6 +81,19 @@ class ShipPrepareResult:
     status: str
     shipped: list[int] = field(default_factory=list)
     problems: dict[int, str] = field(default_factory=dict)
+
+
+def finance_fx_converter(amount: Money, to_currency: str) -> Money | None:
+    """Quotes converted with finance's rate of the day; None when finance has none.
+
+    Selection then refuses with the missing pairs instead of comparing 1:1.
+    """
+    try:
+        return money_convert(
+            amount=amount, to=to_currency, on=timezone.localdate()
+        ).amount
+    except MissingRateError:
+        return None
 
 
 def _packaging_grams() -> int:
@@ -368,7 +384,11 @@ def order_ship_prepare(
     problems: dict[int, str] = {}
     for shipment_id in shipment_ids:
         try:
-            _label(shipment_id, converter=converter, label_format=label_format)
+            _label(
+                shipment_id,
+                converter=converter or finance_fx_converter,
+                label_format=label_format,
+            )
         except ApplicationError as exc:
             problems[shipment_id] = exc.message
     labelled = [

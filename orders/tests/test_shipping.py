@@ -292,3 +292,74 @@ def test_tracking_reaches_the_store_and_delivers_the_order(channel, stock, store
     assert update["tracking_number"] == "1234567890"
     assert update["channel_id"] == channel.pk
     assert update["tracking_url"] == shipment.tracking_url
+
+
+def test_quotes_are_compared_with_finances_rate_of_the_day(channel, stock, store):
+    # given: DHL quotes in GBP, the order is in USD, finance has today's GBP rate
+    from django.utils import timezone
+
+    from finance.services.fx import exchange_rate_set
+
+    exchange_rate_set(
+        base="GBP", quote="USD", rate=Decimal("1.25"), on=timezone.localdate()
+    )
+    fake = FakeCarrier(list(CARRIER_ROUTES["dhl_express"])).start()
+    try:
+        dhl = CarrierAccountFactory(
+            code="dhl",
+            name="DHL Express",
+            carrier=CarrierKind.DHL_EXPRESS,
+            credentials=CREDENTIALS["dhl_express"],
+            api_base_url=fake.url,
+        )
+        CarrierServiceFactory(
+            account=dhl, code="mydhl_express_worldwide", name="Express Worldwide"
+        )
+        us = WarehouseFactory(code="us-nj", country="US", priority=10)
+        weighed(stock("SKU-A", 5, warehouse=us), 500)
+        order = ingest(channel, address=LONDON)
+
+        # when: no converter is passed
+        order_ship_prepare(order_id=order.pk)
+    finally:
+        fake.stop()
+
+    # then: 157.95 GBP × 1.25
+    shipment = Shipment.objects.get(order=order)
+    assert shipment.chosen_quote.compared_amount == Decimal("197.4400")
+    assert "197.44 USD (from 157.95 GBP)" in shipment.selection_reason
+
+
+def test_without_finances_rate_nothing_ships_and_the_pair_is_named(
+    channel, stock, store
+):
+    # given: DHL quotes in GBP and finance has no GBP rate
+    fake = FakeCarrier(list(CARRIER_ROUTES["dhl_express"])).start()
+    try:
+        dhl = CarrierAccountFactory(
+            code="dhl",
+            name="DHL Express",
+            carrier=CarrierKind.DHL_EXPRESS,
+            credentials=CREDENTIALS["dhl_express"],
+            api_base_url=fake.url,
+        )
+        CarrierServiceFactory(
+            account=dhl, code="mydhl_express_worldwide", name="Express Worldwide"
+        )
+        weighed(
+            stock("SKU-A", 5, warehouse=WarehouseFactory(code="us-nj", country="US")),
+            500,
+        )
+        order = ingest(channel, address=LONDON)
+
+        # when
+        with pytest.raises(OrderNotShippableError) as caught:
+            order_ship_prepare(order_id=order.pk)
+    finally:
+        fake.stop()
+
+    # then
+    assert "missing exchange rate(s) GBP->USD" in caught.value.message
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ALLOCATED
+    assert Shipment.objects.get(order=order).status == ShipmentStatus.DRAFT
