@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ConnectorsConfig(AppConfig):
     name = "connectors"
     verbose_name = _("Stores")
+
+    def ready(self) -> None:
+        # Registers the outbox handlers of the topics the stores must learn; lower apps
+        # enqueue them without importing connectors.
+        from connectors import handlers  # noqa: F401

@@ -355,6 +355,25 @@ class ChannelListing(TimeStampedModel):
         return f"{self.channel_id}:{self.external_variant_id} → {self.product_id}"
 
     @property
+    def known_store_quantity(self) -> int | None:
+        """What the store holds as far as we know: the newer of our set and its report."""
+        if self.store_quantity is not None and (
+            self.pushed_at is None
+            or (
+                self.store_quantity_at is not None
+                and self.store_quantity_at > self.pushed_at
+            )
+        ):
+            return self.store_quantity
+        return self.pushed_quantity
+
+    def needs_push(self, quantity: int) -> bool:
+        """Whether setting `quantity` would change what the store shows (or may show)."""
+        return not (
+            self.known_store_quantity == quantity and self.pushed_quantity == quantity
+        )
+
+    @property
     def has_drift(self) -> bool:
         """The store shows another quantity than we last set (edited by hand there)."""
         return (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -51,11 +51,33 @@ class OrdersPage:
     updated_until: datetime | None
 
 
+class StockPushOutcome(Protocol):
+    """What a stock push reports back (counts and per-item errors)."""
+
+    pushed: int
+    unchanged: int
+    failed: int
+    calls: int
+    errors: list[dict[str, str]]
+
+
 class Provider(Protocol):
     """What a store package provides to the provider-agnostic core."""
 
     def webhook_process(self, *, receipt: WebhookReceipt) -> dict[str, Any]:
         """Act on one stored delivery; returns what was done (stored on the receipt)."""
+        ...
+
+    def stock_push(
+        self, *, channel: Channel, desired: Mapping[int, int]
+    ) -> StockPushOutcome:
+        """Set the store's available quantity per product id; returns what it did."""
+        ...
+
+    def order_cancel_push(
+        self, *, channel: Channel, order_external_id: str, reason: str
+    ) -> dict[str, Any]:
+        """Cancel the order in the store (done already counts as done)."""
         ...
 
     def orders_pages(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,8 @@ from connectors.models import Channel, WebhookReceipt
 from connectors.providers import OrdersPage, OrdersWindow
 from connectors.selectors import listing_skus, order_version_is_stored
 from connectors.services import channel_mark_unauthorized
+from connectors.shopify import queries
+from connectors.shopify.client import user_errors_raise
 from connectors.shopify.mappers import order_to_canonical
 from connectors.shopify.payloads import (
     parse_order_reference,
@@ -19,11 +21,16 @@ from connectors.shopify.payloads import (
 )
 from connectors.shopify.services import (
     canonical_order_for,
+    order_gid,
     shopify_client_for,
     shopify_order_fetch,
     shopify_orders_pages,
 )
-from connectors.shopify.stock import inventory_level_record
+from connectors.shopify.stock import (
+    StockPushResult,
+    inventory_level_record,
+    shopify_stock_push,
+)
 from orders.canonical import CanonicalOrder, OrderSource
 from orders.services.ingest import IngestResult, order_ingest
 
@@ -128,3 +135,45 @@ def webhook_process(*, receipt: WebhookReceipt) -> dict[str, Any]:
 def orders_pages(*, channel: Channel, window: OrdersWindow) -> Iterator[OrdersPage]:
     """The store's orders in the window, page by page (see shopify_orders_pages)."""
     return shopify_orders_pages(channel=channel, window=window)
+
+
+def stock_push(*, channel: Channel, desired: Mapping[int, int]) -> StockPushResult:
+    """Set the store's available quantities (see shopify_stock_push)."""
+    return shopify_stock_push(channel=channel, desired=desired)
+
+
+# Our cancellations are ops decisions (stock short, fraud, customer asked); Shopify's
+# reason enum has no better fit than OTHER, so the text goes in the staff note.
+CANCEL_REASON = "OTHER"
+
+
+def order_cancel_push(
+    *, channel: Channel, order_external_id: str, reason: str
+) -> dict[str, Any]:
+    """Cancel the order in Shopify; already cancelled there counts as done.
+
+    No refund and no restock: money goes back through finance's own decision, and the
+    store's stock is ours to set (the next stock push does it).
+    Raises: ShopifyQueryError (refused), ConnectorTransientError,
+    ChannelUnauthorizedError.
+    """
+    client = shopify_client_for(channel)
+    data = client.execute(
+        queries.ORDER_CANCEL,
+        {
+            "orderId": order_gid(order_external_id),
+            "reason": CANCEL_REASON,
+            "refund": False,
+            "restock": False,
+            "notifyCustomer": False,
+            "staffNote": reason[:255],
+        },
+    )
+    payload = data.get("orderCancel") or {}
+    errors = payload.get("orderCancelUserErrors") or []
+    if errors:
+        if any("already" in str(e.get("message", "")).lower() for e in errors):
+            return {"already_cancelled": True}
+        user_errors_raise(payload, field="orderCancelUserErrors")
+    job = payload.get("job") or {}
+    return {"job_id": job.get("id"), "cancelled": True}

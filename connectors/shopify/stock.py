@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connectors.models import ChannelListing
+from connectors.exceptions import ConnectorError
+from connectors.models import Channel, ChannelListing
+from connectors.shopify import queries
+from connectors.shopify.client import ShopifyClient, ShopifyQueryError
 from connectors.shopify.payloads import parse_inventory_level
+from connectors.shopify.services import shopify_client_for
 
 
 @transaction.atomic
@@ -43,3 +50,264 @@ def inventory_level_record(*, channel_id: int, body: Any) -> dict[str, Any]:
         "differs": pushed is not None and level.available != pushed,
         "recorded": bool(changed),
     }
+
+
+# --- pushing our available-to-sell to the store -----------------------------------------
+
+# Shopify's reasons for a quantity change (InventorySetQuantitiesInput.reason).
+PUSH_REASON = "correction"
+# A compare quantity Shopify calls stale is read again and the batch retried this often.
+STALE_RETRIES = 2
+
+
+@dataclass
+class StockPushResult:
+    """What one push did: quantities set, left alone, failed; and store calls made."""
+
+    pushed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    calls: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Item:
+    listing: ChannelListing
+    quantity: int
+    compare: int | None
+
+    @property
+    def item_gid(self) -> str:
+        return f"gid://shopify/InventoryItem/{self.listing.external_inventory_item_id}"
+
+
+def _read_levels(
+    client: ShopifyClient, items: list[_Item], location_gid: str
+) -> dict[str, int | None]:
+    """The store's available quantity per inventory item gid (None: not stocked there)."""
+    found: dict[str, int | None] = {}
+    for start in range(0, len(items), queries.INVENTORY_BATCH_SIZE):
+        batch = items[start : start + queries.INVENTORY_BATCH_SIZE]
+        data = client.execute(
+            queries.INVENTORY_LEVELS,
+            {"ids": [item.item_gid for item in batch], "locationId": location_gid},
+        )
+        for node in data.get("nodes") or []:
+            if not node:
+                continue
+            level = node.get("inventoryLevel")
+            quantities = {
+                q["name"]: q["quantity"] for q in (level or {}).get("quantities") or []
+            }
+            found[node["id"]] = quantities.get("available") if level else None
+    return found
+
+
+def _fill_compare(
+    client: ShopifyClient,
+    items: list[_Item],
+    location_gid: str,
+    result: StockPushResult,
+) -> list[_Item]:
+    """Read the store's quantity where we do not know it; drop items not stocked there."""
+    unknown = [item for item in items if item.compare is None]
+    if not unknown:
+        return items
+    calls_before = client.calls
+    levels = _read_levels(client, unknown, location_gid)
+    result.calls += client.calls - calls_before
+    kept = []
+    for item in items:
+        if item.compare is None:
+            item.compare = levels.get(item.item_gid)
+            if item.compare is None:
+                result.failed += 1
+                result.errors.append(
+                    {
+                        "external_id": item.listing.external_variant_id,
+                        "error": "The item is not stocked at the store's location.",
+                    }
+                )
+                continue
+        kept.append(item)
+    return kept
+
+
+def _set_batch(
+    client: ShopifyClient,
+    batch: list[_Item],
+    *,
+    location_gid: str,
+    reference: str,
+    result: StockPushResult,
+) -> list[_Item]:
+    """Set one batch (≤ 250) with compare-and-set; returns the items that were set."""
+    for _attempt in range(STALE_RETRIES + 1):
+        if not batch:
+            return []
+        calls_before = client.calls
+        data = client.execute(
+            queries.INVENTORY_SET_QUANTITIES,
+            {
+                "input": {
+                    "name": "available",
+                    "reason": PUSH_REASON,
+                    "referenceDocumentUri": reference,
+                    "quantities": [
+                        {
+                            "inventoryItemId": item.item_gid,
+                            "locationId": location_gid,
+                            "quantity": item.quantity,
+                            "compareQuantity": item.compare,
+                        }
+                        for item in batch
+                    ],
+                }
+            },
+        )
+        result.calls += client.calls - calls_before
+        payload = data.get("inventorySetQuantities") or {}
+        errors = payload.get("userErrors") or []
+        if not errors:
+            return batch
+        stale = [e for e in errors if e.get("code") == "COMPARE_QUANTITY_STALE"]
+        refused = _refused_indexes(errors, len(batch))
+        for index in sorted(refused):
+            result.failed += 1
+            error = next(e for e in errors if _index_of(e) == index)
+            result.errors.append(
+                {
+                    "external_id": batch[index].listing.external_variant_id,
+                    "error": f"{error.get('code')}: {error.get('message')}",
+                }
+            )
+        batch = [item for i, item in enumerate(batch) if i not in refused]
+        if stale:
+            # Someone else changed the store meanwhile (a sale, a hand edit): we are
+            # the source of truth, so read what it holds now and set ours over it.
+            levels = _read_levels(client, batch, location_gid)
+            for item in batch:
+                item.compare = levels.get(item.item_gid)
+    for item in batch:
+        result.failed += 1
+        result.errors.append(
+            {
+                "external_id": item.listing.external_variant_id,
+                "error": "The store kept changing this quantity; try again later.",
+            }
+        )
+    return []
+
+
+def _index_of(error: dict[str, Any]) -> int | None:
+    field_path = error.get("field") or []
+    if len(field_path) >= 3 and field_path[:2] == ["input", "quantities"]:
+        try:
+            return int(field_path[2])
+        except ValueError:
+            return None
+    return None
+
+
+def _refused_indexes(errors: list[dict[str, Any]], size: int) -> set[int]:
+    """Items refused for a reason a retry cannot fix (not stocked, negative, ...)."""
+    refused = set()
+    for error in errors:
+        if error.get("code") == "COMPARE_QUANTITY_STALE":
+            continue
+        index = _index_of(error)
+        if index is None:
+            raise ShopifyQueryError(
+                f"Shopify refused the stock update: {error.get('message')}",
+                user_errors=errors,
+            )
+        if 0 <= index < size:
+            refused.add(index)
+    return refused
+
+
+def shopify_stock_push(
+    *,
+    channel: Channel,
+    desired: Mapping[int, int],
+    client: ShopifyClient | None = None,
+    reference: str = "",
+) -> StockPushResult:
+    """Set the store's available quantity of these products (product id → units).
+
+    Only listings whose store quantity differs from ours are sent, 250 per call with
+    the compare quantity (compare-and-set: a retry of a call that went through is
+    refused as stale instead of applied twice; the 2025-01 schema has no idempotency
+    key). Quantities we do not know yet are read first.
+    Raises: ConnectorError (no stock location), ConnectorTransientError,
+    ChannelUnauthorizedError.
+    """
+    result = StockPushResult()
+    if not channel.stock_location_id:
+        raise ConnectorError(
+            f"Store {channel.code} has no stock location set; stock is not pushed.",
+            channel_id=channel.pk,
+        )
+    location_gid = _location_gid(channel.stock_location_id)
+    listings = list(
+        ChannelListing.objects.filter(
+            channel=channel, product_id__in=list(desired), is_stock_synced=True
+        )
+        .exclude(external_inventory_item_id="")
+        .order_by("pk")
+    )
+    items = []
+    for listing in listings:
+        quantity = max(int(desired[listing.product_id]), 0)
+        if not listing.needs_push(quantity):
+            result.unchanged += 1
+            continue
+        items.append(
+            _Item(
+                listing=listing,
+                quantity=quantity,
+                compare=listing.known_store_quantity,
+            )
+        )
+    if not items:
+        return result
+    client = client or shopify_client_for(channel)
+    items = _fill_compare(client, items, location_gid, result)
+    already = [item for item in items if item.compare == item.quantity]
+    _listings_pushed(already)
+    result.unchanged += len(already)
+    items = [item for item in items if item.compare != item.quantity]
+    reference = reference or f"gid://dtc-erp/StockPush/{uuid.uuid4()}"
+    for start in range(0, len(items), queries.INVENTORY_BATCH_SIZE):
+        batch = items[start : start + queries.INVENTORY_BATCH_SIZE]
+        done = _set_batch(
+            client, batch, location_gid=location_gid, reference=reference, result=result
+        )
+        _listings_pushed(done)
+        result.pushed += len(done)
+    return result
+
+
+def _listings_pushed(items: list[_Item]) -> None:
+    """Note what the store holds now; one UPDATE per distinct quantity.
+
+    (bulk_update writes a CASE per row and field: seconds for a batch of 250.)
+    """
+    now = timezone.now()
+    by_quantity: dict[int, list[int]] = {}
+    for item in items:
+        by_quantity.setdefault(item.quantity, []).append(item.listing.pk)
+    for quantity, listing_ids in sorted(by_quantity.items()):
+        ChannelListing.objects.filter(pk__in=listing_ids).update(
+            pushed_quantity=quantity,
+            pushed_at=now,
+            store_quantity=quantity,
+            store_quantity_at=now,
+            updated_at=now,
+        )
+
+
+def _location_gid(location_id: str) -> str:
+    text = location_id.strip()
+    return text if text.startswith("gid://") else f"gid://shopify/Location/{text}"

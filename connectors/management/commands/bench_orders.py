@@ -1,0 +1,244 @@
+"""Benchmark: orders per second from "store payload received" to "allocated".
+
+Signed Shopify deliveries go through our webhook view (HMAC check, receipt stored,
+task queued); real Celery worker processes (prefork, on Redis) map, ingest, review
+and allocate them. The no-op task rate of the same workers on the same broker is
+measured in the same run, so the figure can be read against this machine.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/7 \\
+        python manage.py bench_orders --orders 2000 --workers 2
+
+It works in a scratch database (bench_orders) created and dropped on the server
+DATABASE_URL points at.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
+from django.test import Client
+
+from connectors.shopify.testing.fake_server import official_order
+from connectors.shopify.testing.webhooks import webhook_body, webhook_headers
+from connectors.tests.factories import ChannelFactory
+from erp.celery import app as celery_app
+from erp.core.tasks import ping_task
+from inventory.models import Product, Warehouse
+from inventory.services.stock import stock_receive
+from orders.choices import OrderStatus
+from orders.models import Order
+
+BENCH_DATABASE = "bench_orders"
+SECRET = "whsec-bench-0123456789"  # noqa: S105 - signs bench deliveries only
+PRODUCTS = 200
+
+
+def _payloads(count: int) -> list[bytes]:
+    """Distinct orders shaped like the official REST sample, 1-3 lines each, to the US."""
+    template = official_order()
+    template["shipping_address"].update(
+        {
+            "address1": "500 Congress Ave",
+            "city": "Austin",
+            "province_code": "TX",
+            "zip": "78701",
+            "country_code": "US",
+        }
+    )
+    template["financial_status"] = "paid"
+    template["refunds"] = []
+    template["cancelled_at"] = None
+    bodies = []
+    for n in range(count):
+        order = copy.deepcopy(template)
+        order["id"] = 7_000_000_000 + n
+        order["name"] = f"#B{n}"
+        order["order_number"] = 100_000 + n
+        order["email"] = f"buyer{n}@example.com"
+        if isinstance(order.get("customer"), dict):
+            order["customer"]["id"] = 9_000_000_000 + n
+            order["customer"]["email"] = order["email"]
+        lines = []
+        for k in range(1 + n % 3):
+            line = copy.deepcopy(template["line_items"][0])
+            line["id"] = 8_000_000_000 + n * 10 + k
+            line["sku"] = f"BENCH-{(n * 7 + k * 13) % PRODUCTS:04d}"
+            line["quantity"] = 1
+            line["variant_id"] = 5_000_000 + (n * 7 + k * 13) % PRODUCTS
+            lines.append(line)
+        order["line_items"] = lines
+        total = sum(Decimal(str(line["price"])) for line in lines)
+        order["total_price"] = str(total)
+        order["subtotal_price"] = str(total)
+        bodies.append(webhook_body(order))
+    return bodies
+
+
+class Command(BaseCommand):
+    help = "Orders/s from webhook received to allocated, next to the no-op task rate."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--orders", type=int, default=2000)
+        parser.add_argument("--noop", type=int, default=5000)
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--keepdb", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql" or not settings.REDIS_URL:
+            raise CommandError(
+                "bench_orders needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)."
+            )
+        settings_dict = connection.settings_dict
+        settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DATABASE
+        self.stdout.write(f"Creating scratch database {BENCH_DATABASE}…")
+        connection.creation.create_test_db(
+            verbosity=0, autoclobber=True, serialize=False, keepdb=options["keepdb"]
+        )
+        try:
+            self._bench(options)
+        finally:
+            connections.close_all()
+            if not options["keepdb"]:
+                connection.creation.destroy_test_db(
+                    BENCH_DATABASE, verbosity=0, keepdb=False
+                )
+
+    def _worker(
+        self, workers: int, broker: str, backend: str
+    ) -> subprocess.Popen[bytes]:
+        params = connection.settings_dict
+        url = (
+            f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:"
+            f"{params['PORT'] or 5432}/{params['NAME']}"
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CELERY_BROKER_URL": broker,
+            "REDIS_URL": broker,
+            "CELERY_RESULT_BACKEND": backend,
+            "DJANGO_SETTINGS_MODULE": os.environ.get(
+                "DJANGO_SETTINGS_MODULE", "erp.settings.local"
+            ),
+        }
+        return subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "erp",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(workers),
+                "--queues",
+                "default,connectors,outbox",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def _bench(self, options: dict[str, Any]) -> None:
+        broker = settings.REDIS_URL
+        redis.Redis.from_url(broker).flushdb()
+        backend = broker
+        celery_app.conf.broker_url = broker
+        celery_app.conf.result_backend = backend
+
+        warehouse = Warehouse.objects.create(
+            code="bench-us", name="Bench US", country="US", service_area=["US"]
+        )
+        for i in range(PRODUCTS):
+            product = Product.objects.create(sku=f"BENCH-{i:04d}", title=f"Bench {i}")
+            stock_receive(
+                product_id=product.pk, warehouse_id=warehouse.pk, quantity=1_000_000
+            )
+        # No store feed: stock pushes to a store are outbound work after allocation and
+        # would need a store to talk to; this measures the way in.
+        channel = ChannelFactory(code="bench", credentials={"webhook_secret": SECRET})
+        bodies = _payloads(options["orders"])
+        connections.close_all()
+
+        worker = self._worker(options["workers"], broker, backend)
+        try:
+            # Warm up: the pool is up and has imported Django when a ping comes back.
+            ping_task.apply_async(ignore_result=False).get(timeout=60)
+
+            started = time.perf_counter()
+            results = [
+                ping_task.apply_async(ignore_result=False)
+                for _ in range(options["noop"])
+            ]
+            for result in results:
+                result.get(timeout=120)
+            noop_rate = options["noop"] / (time.perf_counter() - started)
+
+            client = Client(HTTP_HOST="127.0.0.1")
+            started = time.perf_counter()
+            for body in bodies:
+                headers = webhook_headers(
+                    secret=SECRET, body=body, topic="orders/create"
+                )
+                content_type = headers.pop("Content-Type")
+                response = client.post(
+                    f"/webhooks/shopify/{channel.code}/",
+                    data=body,
+                    content_type=content_type,
+                    headers=headers,
+                )
+                if response.status_code != 200:
+                    raise CommandError(
+                        f"webhook refused: {response.status_code} {response.content!r}"
+                    )
+            intake = time.perf_counter() - started
+            deadline = time.monotonic() + 600
+            allocated = 0
+            while time.monotonic() < deadline:
+                allocated = Order.objects.filter(status=OrderStatus.ALLOCATED).count()
+                if allocated >= len(bodies):
+                    break
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+        finally:
+            worker.terminate()
+            _, err = worker.communicate(timeout=60)
+        not_allocated = dict(
+            Order.objects.exclude(status=OrderStatus.ALLOCATED).values_list(
+                "number", "status"
+            )[:5]
+        )
+        rate = allocated / elapsed
+        self.stdout.write("")
+        self.stdout.write(
+            f"machine: {os.cpu_count()} cores; workers: {options['workers']} (prefork)"
+        )
+        self.stdout.write(f"no-op Celery task:              {noop_rate:8.1f} tasks/s")
+        self.stdout.write(
+            f"webhook intake (HTTP, HMAC, store): {len(bodies) / intake:8.1f} deliveries/s"
+        )
+        self.stdout.write(
+            f"received -> allocated:          {rate:8.1f} orders/s "
+            f"({allocated}/{len(bodies)} in {elapsed:.1f} s)"
+        )
+        self.stdout.write(f"ratio to no-op:                 {rate / noop_rate:8.2f}")
+        if not_allocated:
+            self.stdout.write(f"not allocated (first 5): {not_allocated}")
+            self.stdout.write(err.decode()[-2000:])
