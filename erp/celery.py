@@ -40,6 +40,10 @@ app.conf.beat_schedule = {
         "task": "finance.tasks.exchange_rates_import_ecb_task",
         "schedule": crontab(hour=15, minute=30),
     },
+    "logistics-track-poll": {
+        "task": "logistics.tasks.shipments_track_poll_task",
+        "schedule": 1800.0,
+    },
     "worker-heartbeat": {
         "task": "erp.core.tasks.heartbeat_enqueue_task",
         "schedule": 60.0,

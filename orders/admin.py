@@ -21,6 +21,7 @@ from erp.core.exceptions import ApplicationError
 from orders.choices import ReviewRuleKind
 from orders.models import Customer, Order, OrderEvent, OrderLine, ReviewRule
 from orders.review import review_rule_dry_run
+from orders.services.shipping import order_ship_prepare
 from orders.services.workflow import (
     order_allocate,
     order_approve,
@@ -183,6 +184,7 @@ class OrderAdmin(ReadOnlyAdmin):
         "approve_selected",
         "hold_selected",
         "allocate_selected",
+        "ship_selected",
         "cancel_selected",
     ]
     fieldsets = [
@@ -346,6 +348,20 @@ class OrderAdmin(ReadOnlyAdmin):
             lambda pk, reason: order_allocate(order_id=pk, actor=request.user),
             needs_reason=False,
         )
+
+    @admin.action(
+        description=_("Ship selected orders (buy labels)"), permissions=["change"]
+    )
+    def ship_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        def ship(pk: int, reason: str) -> object:
+            result = order_ship_prepare(order_id=pk, actor=request.user)
+            for shipment_id, problem in result.problems.items():
+                self.message_user(
+                    request, f"S{shipment_id}: {problem}", messages.WARNING
+                )
+            return result
+
+        self._each(request, queryset, _("Shipped"), ship, needs_reason=False)
 
     @admin.action(description=_("Cancel selected orders"), permissions=["change"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

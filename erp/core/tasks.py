@@ -21,3 +21,9 @@ def outbox_drain_task() -> dict[str, int]:
 def heartbeat_enqueue_task() -> None:
     """Send a heartbeat through the outbox so the dashboard can tell workers are alive."""
     heartbeat_enqueue()
+
+
+@shared_task(ignore_result=True)
+def ping_task() -> str:
+    """Do nothing and answer: the bare round trip of one task, for benchmarks and probes."""
+    return "pong"

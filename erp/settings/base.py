@@ -132,6 +132,9 @@ ERP_BASE_CURRENCY = env("ERP_BASE_CURRENCY", default="USD")
 # --- Celery ------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Results are off: tasks report through the database. A result backend can be set for
+# tools that wait on tasks (bench_orders measures the no-op task rate with it).
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -175,4 +178,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # karrio's data classes warn about every field a carrier adds to its answers.
+    "loggers": {"jstruct": {"level": "ERROR"}},
 }
+
+# --- Logistics --------------------------------------------------------------------
+LOGISTICS_PACKAGING_GRAMS = env.int("LOGISTICS_PACKAGING_GRAMS", default=150)
+# Quotes in different currencies are compared with finance's rate of the day; logistics
+# reaches it through this hook because it may not import finance itself.
+LOGISTICS_FX_CONVERTER = "orders.services.shipping.finance_fx_converter"

@@ -34,4 +34,4 @@ if not os.environ.get("CELERY_BROKER_URL") and not os.environ.get("REDIS_URL"):
     }
 
 # The filesystem transport has no host; kombu warns about it on every connection.
-LOGGING["loggers"] = {"kombu.connection": {"level": "ERROR"}}
+LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}

@@ -10,6 +10,7 @@ urlpatterns = [
     ),
     path("<int:order_id>/hold/", views.OrderHoldApi.as_view(), name="order-hold"),
     path("<int:order_id>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    path("<int:order_id>/ship/", views.OrderShipApi.as_view(), name="order-ship"),
     path(
         "<int:order_id>/allocate/",
         views.OrderAllocateApi.as_view(),

@@ -21,6 +21,7 @@ from orders.api.serializers import (
 from orders.exceptions import OrderNotFoundError
 from orders.filters import OrderFilterSet
 from orders.selectors import order_get_for_ops, order_list_for_ops
+from orders.services.shipping import order_ship_prepare
 from orders.services.workflow import (
     order_allocate,
     order_approve,
@@ -98,6 +99,30 @@ class OrderCancelApi(_OrderActionApi):
     """Cancel an unshipped order; the store is told through the outbox."""
 
     service = staticmethod(order_cancel)
+
+
+class OrderShipApi(APIView):
+    """Ship an allocated order: cheapest suitable service and a label per warehouse."""
+
+    permission_classes = [CanChangeOrders]
+
+    class OutputSerializer(serializers.Serializer):
+        order = OrderDetailOutputSerializer()
+        shipped = serializers.ListField(child=serializers.IntegerField())
+        problems = serializers.DictField(child=serializers.CharField())
+
+    @extend_schema(request=None, responses=OutputSerializer)
+    def post(self, request: Request, order_id: int) -> Response:
+        result = order_ship_prepare(order_id=order_id, actor=request.user)
+        return Response(
+            {
+                "order": OrderDetailOutputSerializer(
+                    order_get_for_ops(order_id=order_id)
+                ).data,
+                "shipped": result.shipped,
+                "problems": {str(k): v for k, v in result.problems.items()},
+            }
+        )
 
 
 class OrderAllocateApi(APIView):

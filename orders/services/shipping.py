@@ -21,8 +21,10 @@ from erp.core.db import set_local_lock_timeout
 from erp.core.exceptions import ApplicationError
 from erp.core.money import Money
 from erp.core.outbox import outbox_enqueue
+from finance.choices import CostKind
 from finance.exceptions import MissingRateError
 from finance.services.fx import money_convert
+from finance.services.profit import order_cost_record
 from inventory.choices import AllocationStatus
 from inventory.models import Allocation, Warehouse
 from inventory.services.allocation import stock_ship
@@ -324,11 +326,12 @@ def _shipped_record(
     if not ready:
         return order, [], stale
     done = shipments_mark_shipped(shipment_ids=ready)
-    stock_ship(
+    shipped_allocations = stock_ship(
         allocation_ids=[a for s in done for a in s.allocation_ids],
         reference=f"order:{order.pk}",
         actor=actor,
     )
+    _costs_record(order=order, shipments=done, allocations=shipped_allocations)
     still_reserved = Allocation.objects.filter(
         order_line__order=order, status=AllocationStatus.ALLOCATED
     ).exists()
@@ -363,6 +366,63 @@ def _shipped_record(
                 payload=_fulfilled_payload(order, shipment),
             )
     return order, [s.pk for s in done], stale
+
+
+def _costs_record(
+    *, order: Order, shipments: list[Shipment], allocations: list[Allocation]
+) -> None:
+    """Tell finance what the shipped goods and labels cost (same transaction).
+
+    Cost of goods comes from the lot actually shipped, or the product's standard cost
+    for stock kept without lots; the label costs what the chosen quote said.
+    """
+    today = timezone.localdate()
+    by_allocation = {
+        a.pk: a
+        for a in Allocation.objects.filter(
+            pk__in=[a.pk for a in allocations]
+        ).select_related("stock_item__batch", "stock_item__product")
+    }
+    shipment_of = {a: s.pk for s in shipments for a in s.allocation_ids}
+    for allocation in by_allocation.values():
+        batch = allocation.stock_item.batch
+        product = allocation.stock_item.product
+        if batch is not None and batch.unit_cost is not None and batch.cost_currency:
+            unit, currency, source = (
+                batch.unit_cost,
+                batch.cost_currency,
+                f"lot {batch.code}",
+            )
+        elif product.cost_currency:
+            unit, currency, source = (
+                product.unit_cost,
+                product.cost_currency,
+                "standard cost",
+            )
+        else:
+            continue
+        order_cost_record(
+            order_id=order.pk,
+            kind=CostKind.COGS,
+            amount=Money(unit * allocation.quantity, currency),
+            reference=(
+                f"{product.sku} {source} × {allocation.quantity} "
+                f"(S{shipment_of.get(allocation.pk, '?')}, allocation {allocation.pk})"
+            ),
+            on=today,
+            order_line_id=allocation.order_line_id,
+        )
+    for shipment in shipments:
+        quote = shipment.chosen_quote
+        if quote is None or quote.amount is None or not quote.currency:
+            continue
+        order_cost_record(
+            order_id=order.pk,
+            kind=CostKind.SHIPPING,
+            amount=Money(quote.amount, quote.currency),
+            reference=f"shipment S{shipment.pk} {quote.carrier} {quote.service_name}".strip(),
+            on=today,
+        )
 
 
 def order_ship_prepare(

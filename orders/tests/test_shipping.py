@@ -363,3 +363,55 @@ def test_without_finances_rate_nothing_ships_and_the_pair_is_named(
     order.refresh_from_db()
     assert order.status == OrderStatus.ALLOCATED
     assert Shipment.objects.get(order=order).status == ShipmentStatus.DRAFT
+
+
+def test_shipping_tells_finance_what_the_goods_and_the_label_cost(
+    channel, stock, us_lines, store
+):
+    from finance.models import OrderCost
+    from inventory.models import Product
+
+    # given: SKU-A with a standard cost of 3.50 USD
+    la = WarehouseFactory(code="us-la", country="US", priority=10, city="Los Angeles")
+    weighed(stock("SKU-A", 5, warehouse=la), 400)
+    Product.objects.filter(sku="SKU-A").update(
+        unit_cost=Decimal("3.50"), cost_currency="USD"
+    )
+    order = ingest(channel, lines=[("SKU-A", 2, "10.00")])
+
+    # when
+    order_ship_prepare(order_id=order.pk)
+
+    # then: 2 × 3.50 of goods and the chosen quote of the label
+    costs = {
+        c.kind: (c.amount, c.currency) for c in OrderCost.objects.filter(order=order)
+    }
+    shipment = Shipment.objects.get(order=order)
+    assert costs == {
+        "cogs": (Decimal("7.0000"), "USD"),
+        "shipping": (shipment.chosen_quote.amount, shipment.chosen_quote.currency),
+    }
+    assert OrderCost.objects.count() == 2
+
+
+def test_ops_ship_an_order_through_the_api(channel, stock, us_lines, store):
+    from django.contrib.auth.models import Group, User
+    from rest_framework.test import APIClient
+
+    la = WarehouseFactory(code="us-la", country="US", priority=10, city="Los Angeles")
+    weighed(stock("SKU-A", 5, warehouse=la), 400)
+    order = ingest(channel, lines=[("SKU-A", 1, "10.00")])
+    user = User.objects.create_user("olivia", password="pw-for-tests-1", is_staff=True)
+    user.groups.add(Group.objects.get(name="ops"))
+    client = APIClient()
+    client.force_authenticate(user)
+
+    response = client.post(f"/api/v1/orders/{order.pk}/ship/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["order"]["status"] == OrderStatus.SHIPPED
+    assert body["shipped"] == [Shipment.objects.get(order=order).pk]
+    assert body["problems"] == {}
+    again = client.post(f"/api/v1/orders/{order.pk}/ship/")
+    assert again.status_code == 400
