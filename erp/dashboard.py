@@ -9,9 +9,11 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from connectors.selectors import channel_sync_health_list
 from erp.core.selectors import outbox_health
 from inventory.choices import StockAlertStatus
 from inventory.models import StockAlert
+from logistics.selectors import shipment_exceptions_list
 from orders.choices import OrderStatus, ReviewRuleKind
 from orders.selectors import order_dashboard
 
@@ -35,6 +37,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if can_see_stock
         else []
     )
+    can_see_shipments = request.user.has_perm("logistics.view_shipment")
+    exceptions = list(shipment_exceptions_list()[:10]) if can_see_shipments else []
     return render(
         request,
         "core/dashboard.html",
@@ -55,5 +59,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "oldest_waiting": orders.oldest_waiting,
             "stock_alerts": alerts,
             "can_see_stock": can_see_stock,
+            "shipment_exceptions": exceptions,
+            "can_see_shipments": can_see_shipments,
+            "channels": channel_sync_health_list(),
         },
     )

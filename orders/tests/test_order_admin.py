@@ -153,3 +153,10 @@ def test_customer_page_lists_orders_from_every_store_and_can_block(channel, stoc
     )
     customer.refresh_from_db()
     assert (customer.is_blocked, customer.blocked_reason) == (True, "chargebacks")
+
+
+def test_dashboard_shows_store_sync_and_tracking_sections(channel, ops):
+    body = ops.get("/").content.decode()
+    assert f'<td data-channel="{channel.code}">' in body
+    assert "Never synced" in body
+    assert "No parcel needs attention." in body
