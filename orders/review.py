@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
-from django.db.models import Q
+from django.db.models import Count, Prefetch, Q
 
 from erp.core.money import quantize
 from inventory.models import Warehouse
@@ -22,6 +22,9 @@ from orders.canonical import RiskLevel
 from orders.choices import FinancialStatus, OrderStatus, ReviewAction, ReviewRuleKind
 from orders.models import Order, OrderLine, ReviewRule
 from orders.normalize import address_problems
+
+# The closest orders of one customer that a duplicate check compares item by item.
+MAX_DUPLICATE_CANDIDATES = 20
 
 UNCAPTURED = {
     FinancialStatus.PENDING,
@@ -136,6 +139,8 @@ class ReviewFacts:
             return []
         items = sorted((line.sku, line.quantity) for line in self.lines)
         window = timedelta(hours=window_hours)
+        # Same items means the same line count; counting in SQL keeps a customer with
+        # hundreds of orders from loading every one of them.
         candidates = (
             Order.objects.filter(
                 customer_id=order.customer_id,
@@ -144,19 +149,25 @@ class ReviewFacts:
             )
             .exclude(pk=order.pk)
             .exclude(status=OrderStatus.CANCELLED)
-            .prefetch_related("lines")
-            .order_by("placed_at")
+            .annotate(active_lines=Count("lines", filter=Q(lines__is_removed=False)))
+            .filter(active_lines=len(self.lines))
+            .order_by("-placed_at")
+            .only("pk", "number", "placed_at")
+            .prefetch_related(
+                Prefetch(
+                    "lines",
+                    queryset=OrderLine.objects.filter(is_removed=False).only(
+                        "order_id", "sku", "quantity"
+                    ),
+                )
+            )[:MAX_DUPLICATE_CANDIDATES]
         )
-        return [
-            other.number
+        found = [
+            other
             for other in candidates
-            if sorted(
-                (line.sku, line.quantity)
-                for line in other.lines.all()
-                if not line.is_removed
-            )
-            == items
+            if sorted((line.sku, line.quantity) for line in other.lines.all()) == items
         ]
+        return [other.number for other in sorted(found, key=lambda o: o.placed_at)]
 
 
 def _payment_not_captured(rule: ReviewRule, facts: ReviewFacts) -> str | None:

@@ -65,6 +65,10 @@ def _payloads(count: int) -> list[bytes]:
         order["name"] = f"#B{n}"
         order["order_number"] = 100_000 + n
         order["email"] = f"buyer{n}@example.com"
+        order["phone"] = None
+        for key in ("shipping_address", "billing_address"):
+            if isinstance(order.get(key), dict):
+                order[key]["phone"] = f"+1 512 555 {n % 10000:04d}"
         if isinstance(order.get("customer"), dict):
             order["customer"]["id"] = 9_000_000_000 + n
             order["customer"]["email"] = order["email"]
