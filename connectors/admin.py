@@ -11,7 +11,14 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from connectors.models import Channel, SyncCursor, SyncRun, WebhookReceipt
+from connectors.models import (
+    Channel,
+    ChannelListing,
+    ExternalFulfillment,
+    SyncCursor,
+    SyncRun,
+    WebhookReceipt,
+)
 from connectors.services import webhook_receipt_retry
 from connectors.tasks import channel_sync_task
 from erp.core.admin import ReadOnlyAdmin
@@ -207,3 +214,50 @@ class SyncCursorAdmin(ReadOnlyAdmin):
         "leased_until",
     ]
     list_select_related = ["channel"]
+
+
+@admin.register(ChannelListing)
+class ChannelListingAdmin(admin.ModelAdmin):
+    """The listing map ops maintain; stock figures are written by pushes only."""
+
+    list_display = [
+        "channel",
+        "product",
+        "external_variant_id",
+        "external_sku",
+        "is_stock_synced",
+        "pushed_quantity",
+        "store_quantity",
+        "differs",
+    ]
+    list_filter = ["channel", "is_stock_synced"]
+    list_select_related = ["channel", "product"]
+    search_fields = ["external_variant_id", "external_sku", "product__sku"]
+    autocomplete_fields = ["product"]
+    readonly_fields = [
+        "pushed_quantity",
+        "pushed_at",
+        "store_quantity",
+        "store_quantity_at",
+    ]
+
+    @admin.display(boolean=True, description=_("store differs"))
+    def differs(self, obj: ChannelListing) -> bool:
+        return obj.has_drift
+
+
+@admin.register(ExternalFulfillment)
+class ExternalFulfillmentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "external_id",
+        "channel",
+        "order",
+        "shipment",
+        "tracking_number",
+        "tracking_company",
+        "last_event_status",
+        "created_at",
+    ]
+    list_filter = ["channel"]
+    list_select_related = ["channel", "order", "shipment"]
+    search_fields = ["external_id", "tracking_number", "order__number"]

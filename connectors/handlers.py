@@ -12,10 +12,19 @@ from functools import wraps
 from typing import Any
 
 from connectors.exceptions import ConnectorError
-from connectors.push import channel_stock_push, order_cancel_push
+from connectors.push import (
+    channel_stock_push,
+    order_cancel_push,
+    order_fulfillment_push,
+    order_tracking_push,
+)
 from erp.core.models import OutboxMessage
 from erp.core.outbox import OutboxPermanentError, outbox_handler
 from inventory.services.levels import AVAILABLE_CHANGED_TOPIC
+from orders.services.shipping import (
+    ORDER_FULFILLED_TOPIC,
+    ORDER_TRACKING_UPDATED_TOPIC,
+)
 from orders.services.workflow import ORDER_CANCELLED_TOPIC
 
 
@@ -51,3 +60,17 @@ def deliver_order_cancelled(message: OutboxMessage) -> None:
         order_id=int(message.payload["order_id"]),
         reason=str(message.payload.get("reason") or "Cancelled in the ERP"),
     )
+
+
+@outbox_handler(ORDER_FULFILLED_TOPIC)
+@_terminal_errors_are_permanent
+def deliver_order_fulfilled(message: OutboxMessage) -> None:
+    """Fulfil the shipped lines in the store, with tracking."""
+    order_fulfillment_push(payload=dict(message.payload))
+
+
+@outbox_handler(ORDER_TRACKING_UPDATED_TOPIC)
+@_terminal_errors_are_permanent
+def deliver_order_tracking_updated(message: OutboxMessage) -> None:
+    """Send a parcel's new tracking number or status to the store."""
+    order_tracking_push(payload=dict(message.payload))

@@ -381,3 +381,52 @@ class ChannelListing(TimeStampedModel):
             and self.store_quantity is not None
             and self.store_quantity != self.pushed_quantity
         )
+
+
+class ExternalFulfillment(TimeStampedModel):
+    """A shipment of ours as a fulfilment in the store: its id there and what it shows.
+
+    Makes the push of a shipment idempotent (a retry finds it instead of fulfilling the
+    same lines twice) and lets tracking updates reach the right fulfilment.
+    """
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        related_name="fulfillments",
+        verbose_name=_("store"),
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="store_fulfillments",
+        verbose_name=_("order"),
+    )
+    shipment = models.ForeignKey(
+        "logistics.Shipment",
+        on_delete=models.PROTECT,
+        related_name="store_fulfillments",
+        verbose_name=_("shipment"),
+    )
+    external_id = models.CharField(_("store fulfilment id"), max_length=64)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    tracking_company = models.CharField(
+        _("tracking company"), max_length=100, blank=True
+    )
+    tracking_url = models.URLField(_("tracking URL"), max_length=500, blank=True)
+    last_event_status = models.CharField(
+        _("last status sent"), max_length=40, blank=True
+    )
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("store fulfilment")
+        verbose_name_plural = _("store fulfilments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "shipment"], name="externalfulfillment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} (shipment {self.shipment_id})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -78,6 +78,38 @@ class Provider(Protocol):
         self, *, channel: Channel, order_external_id: str, reason: str
     ) -> dict[str, Any]:
         """Cancel the order in the store (done already counts as done)."""
+        ...
+
+    def fulfillment_create(
+        self,
+        *,
+        channel: Channel,
+        order_external_id: str,
+        lines: Sequence[tuple[str, int]],
+        tracking: Mapping[str, str],
+    ) -> tuple[str, str]:
+        """Fulfil these (store line id, quantity); returns (fulfilment id, company)."""
+        ...
+
+    def fulfillment_tracking_update(
+        self,
+        *,
+        channel: Channel,
+        fulfillment_external_id: str,
+        tracking: Mapping[str, str],
+    ) -> str:
+        """Replace a fulfilment's tracking; returns the company shown."""
+        ...
+
+    def fulfillment_event(
+        self,
+        *,
+        channel: Channel,
+        fulfillment_external_id: str,
+        status: str,
+        happened_at: datetime | None = None,
+    ) -> str:
+        """Send a tracking status; returns the store's status sent ("" if none fits)."""
         ...
 
     def orders_pages(

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from connectors.exceptions import ConnectorError
-from connectors.models import Channel, ChannelListing, SyncRun, SyncRunKind
+from connectors.exceptions import ConnectorError, ConnectorTransientError
+from connectors.models import (
+    Channel,
+    ChannelListing,
+    ExternalFulfillment,
+    SyncRun,
+    SyncRunKind,
+)
 from connectors.providers import provider_get
 from connectors.services import (
     SyncCounts,
@@ -122,3 +129,118 @@ def order_cancel_push(*, order_id: int, reason: str) -> dict[str, Any]:
     return provider_get(order.channel.kind).order_cancel_push(
         channel=order.channel, order_external_id=order.external_id, reason=reason
     )
+
+
+def _fulfillment_lines(payload: dict[str, Any]) -> list[tuple[str, int]]:
+    return [
+        (str(line["external_id"]), int(line["quantity"]))
+        for line in payload.get("lines") or []
+        if line.get("external_id")
+    ]
+
+
+def _tracking(payload: dict[str, Any]) -> dict[str, str]:
+    return {
+        "number": str(payload.get("tracking_number") or ""),
+        "carrier": str(payload.get("carrier") or ""),
+        "carrier_name": str(payload.get("carrier_name") or ""),
+        "url": str(payload.get("tracking_url") or ""),
+    }
+
+
+def order_fulfillment_push(*, payload: dict[str, Any]) -> dict[str, Any]:
+    """Tell the store a shipment left: a fulfilment of its lines, with tracking.
+
+    Once per shipment: the fulfilment's id is kept, so a redelivery is a no-op.
+    Raises: ConnectorError, ConnectorTransientError, ChannelUnauthorizedError.
+    """
+    order = (
+        Order.objects.select_related("channel").filter(pk=payload["order_id"]).first()
+    )
+    if order is None:
+        raise ConnectorError(
+            "That order no longer exists.", order_id=payload["order_id"]
+        )
+    shipment_id = int(payload["shipment_id"])
+    known = ExternalFulfillment.objects.filter(
+        channel_id=order.channel_id, shipment_id=shipment_id
+    ).first()
+    if known is not None:
+        return {"fulfillment": known.external_id, "already_pushed": True}
+    tracking = _tracking(payload)
+    external_id, company = provider_get(order.channel.kind).fulfillment_create(
+        channel=order.channel,
+        order_external_id=order.external_id,
+        lines=_fulfillment_lines(payload),
+        tracking=tracking,
+    )
+    record, _created = ExternalFulfillment.objects.get_or_create(
+        channel_id=order.channel_id,
+        shipment_id=shipment_id,
+        defaults={
+            "order": order,
+            "external_id": external_id,
+            "tracking_number": tracking["number"],
+            "tracking_company": company,
+            "tracking_url": tracking["url"],
+        },
+    )
+    return {"fulfillment": record.external_id}
+
+
+def order_tracking_push(*, payload: dict[str, Any]) -> dict[str, Any]:
+    """Tell the store a parcel's new tracking number or status.
+
+    Raises: ConnectorTransientError while the shipment's fulfilment is not in the store
+    yet (its own message is on the way), ConnectorError, ChannelUnauthorizedError.
+    """
+    record = (
+        ExternalFulfillment.objects.select_related("channel")
+        .filter(shipment_id=payload["shipment_id"], channel_id=payload["channel_id"])
+        .first()
+    )
+    if record is None:
+        raise ConnectorTransientError(
+            "The shipment's fulfilment is not in the store yet.",
+            shipment_id=payload["shipment_id"],
+        )
+    provider = provider_get(record.channel.kind)
+    tracking = _tracking(payload)
+    done: dict[str, Any] = {"fulfillment": record.external_id}
+    if tracking["number"] and (
+        tracking["number"] != record.tracking_number
+        or tracking["url"] != record.tracking_url
+    ):
+        record.tracking_company = provider.fulfillment_tracking_update(
+            channel=record.channel,
+            fulfillment_external_id=record.external_id,
+            tracking=tracking,
+        )
+        record.tracking_number = tracking["number"]
+        record.tracking_url = tracking["url"]
+        record.save(
+            update_fields=[
+                "tracking_number",
+                "tracking_company",
+                "tracking_url",
+                "updated_at",
+            ]
+        )
+        done["tracking"] = tracking["number"]
+    status = str(payload.get("status") or "")
+    delivered_at = payload.get("delivered_at")
+    sent = (
+        provider.fulfillment_event(
+            channel=record.channel,
+            fulfillment_external_id=record.external_id,
+            status=status,
+            happened_at=datetime.fromisoformat(delivered_at) if delivered_at else None,
+        )
+        if status and status != record.last_event_status
+        else ""
+    )
+    if sent:
+        record.last_event_status = status
+        record.save(update_fields=["last_event_status", "updated_at"])
+        done["event"] = sent
+    return done

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,14 @@ from connectors.selectors import listing_skus, order_version_is_stored
 from connectors.services import channel_mark_unauthorized
 from connectors.shopify import queries
 from connectors.shopify.client import user_errors_raise
+from connectors.shopify.fulfillment import (
+    EVENT_STATUS,
+    Tracking,
+    shopify_fulfillment_create,
+    shopify_fulfillment_event,
+    shopify_tracking_update,
+    tracking_company,
+)
 from connectors.shopify.mappers import order_to_canonical
 from connectors.shopify.payloads import (
     parse_order_reference,
@@ -177,3 +186,65 @@ def order_cancel_push(
         user_errors_raise(payload, field="orderCancelUserErrors")
     job = payload.get("job") or {}
     return {"job_id": job.get("id"), "cancelled": True}
+
+
+def _tracking(tracking: Mapping[str, str]) -> Tracking:
+    return Tracking(
+        number=tracking.get("number", ""),
+        company=tracking_company(
+            carrier=tracking.get("carrier", ""),
+            carrier_name=tracking.get("carrier_name", ""),
+        ),
+        url=tracking.get("url", ""),
+    )
+
+
+def fulfillment_create(
+    *,
+    channel: Channel,
+    order_external_id: str,
+    lines: Sequence[tuple[str, int]],
+    tracking: Mapping[str, str],
+) -> tuple[str, str]:
+    """Fulfil the shipped lines in Shopify; returns (fulfilment id, company shown)."""
+    shown = _tracking(tracking)
+    fulfillment_id = shopify_fulfillment_create(
+        client=shopify_client_for(channel),
+        order_external_id=order_external_id,
+        lines=lines,
+        tracking=shown,
+    )
+    return fulfillment_id, shown.company
+
+
+def fulfillment_tracking_update(
+    *, channel: Channel, fulfillment_external_id: str, tracking: Mapping[str, str]
+) -> str:
+    """Replace the tracking of a fulfilment; returns the company shown."""
+    shown = _tracking(tracking)
+    shopify_tracking_update(
+        client=shopify_client_for(channel),
+        fulfillment_id=fulfillment_external_id,
+        tracking=shown,
+    )
+    return shown.company
+
+
+def fulfillment_event(
+    *,
+    channel: Channel,
+    fulfillment_external_id: str,
+    status: str,
+    happened_at: datetime | None = None,
+) -> str:
+    """Send our tracking status as a fulfilment event; returns Shopify's status sent
+    ("" when ours has no counterpart)."""
+    event_status = EVENT_STATUS.get(status, "")
+    if event_status:
+        shopify_fulfillment_event(
+            client=shopify_client_for(channel),
+            fulfillment_id=fulfillment_external_id,
+            status=event_status,
+            happened_at=happened_at,
+        )
+    return event_status

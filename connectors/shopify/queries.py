@@ -254,6 +254,57 @@ mutation OrderCancel(
 }
 """
 
+ORDER_FULFILLMENT_ORDERS = """
+query OrderFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 10) {
+      nodes {
+        id status
+        lineItems(first: 30) {
+          pageInfo { hasNextPage }
+          nodes { id remainingQuantity lineItem { id } }
+        }
+      }
+    }
+    fulfillments(first: 30) { id status trackingInfo(first: 3) { number company url } }
+  }
+}
+"""
+
+FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo(first: 5) { number company url } }
+    userErrors { field message }
+  }
+}
+"""
+
+FULFILLMENT_TRACKING_UPDATE = """
+mutation FulfillmentTrackingUpdate(
+  $fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!,
+  $notifyCustomer: Boolean
+) {
+  fulfillmentTrackingInfoUpdate(
+    fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput,
+    notifyCustomer: $notifyCustomer
+  ) {
+    fulfillment { id trackingInfo(first: 5) { number company url } }
+    userErrors { field message }
+  }
+}
+"""
+
+FULFILLMENT_EVENT_CREATE = """
+mutation FulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $fulfillmentEvent) {
+    fulfillmentEvent { id status }
+    userErrors { field message }
+  }
+}
+"""
+
 SHOP = """
 query Shop {
   shop { id name myshopifyDomain currencyCode }
@@ -272,5 +323,9 @@ ALL_DOCUMENTS = {
     "INVENTORY_LEVELS": INVENTORY_LEVELS,
     "INVENTORY_SET_QUANTITIES": INVENTORY_SET_QUANTITIES,
     "ORDER_CANCEL": ORDER_CANCEL,
+    "ORDER_FULFILLMENT_ORDERS": ORDER_FULFILLMENT_ORDERS,
+    "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
+    "FULFILLMENT_TRACKING_UPDATE": FULFILLMENT_TRACKING_UPDATE,
+    "FULFILLMENT_EVENT_CREATE": FULFILLMENT_EVENT_CREATE,
     "SHOP": SHOP,
 }

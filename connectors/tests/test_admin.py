@@ -1,9 +1,10 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from connectors.models import SyncRunKind, WebhookReceiptStatus
+from connectors.models import ChannelListing, SyncRunKind, WebhookReceiptStatus
 from connectors.services import sync_run_start
 from connectors.tests.factories import ChannelFactory, WebhookReceiptFactory
+from inventory.models import Product
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +95,31 @@ def test_sync_runs_are_listed_with_their_counts(client):
 
     assert response.status_code == 200
     assert "Backfill" in response.content.decode()
+
+
+def test_admin_maps_a_store_variant_to_our_sku_and_ops_sees_the_figures(client):
+    channel = ChannelFactory(code="us")
+    product = Product.objects.create(sku="TEE-BLK-M", title="Tee")
+    _staff(client, "admin")
+
+    response = client.post(
+        "/admin/connectors/channellisting/add/",
+        {
+            "channel": channel.pk,
+            "product": product.pk,
+            "external_variant_id": "39072856",
+            "external_inventory_item_id": "808950810",
+            "external_sku": "",
+            "is_stock_synced": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:500]
+    listing = ChannelListing.objects.get()
+    assert (listing.product_id, listing.external_variant_id) == (product.pk, "39072856")
+    assert listing.pushed_quantity is None
+    client.logout()
+    _staff(client, "ops")
+    page = client.get("/admin/connectors/channellisting/")
+    assert page.status_code == 200
+    assert "39072856" in page.content.decode()

@@ -189,6 +189,7 @@ class FakeShopifyStore:
         self.inventory: dict[tuple[str, str], dict[str, int]] = {}
         self.inventory_mutations: list[dict[str, Any]] = []
         self.cancellations: list[dict[str, Any]] = []
+        self.fulfillment_events: list[dict[str, Any]] = []
         self.calls: list[RecordedCall] = []
         self.invalid_documents: list[tuple[str, list[str]]] = []
         self.execution_errors: list[str] = []
@@ -521,6 +522,9 @@ class FakeShopifyStore:
             "nodes": lambda _info, ids: [self._node(i) for i in ids],
             "inventorySetQuantities": self._inventory_set_quantities,
             "orderCancel": self._order_cancel,
+            "fulfillmentCreate": self._fulfillment_create,
+            "fulfillmentTrackingInfoUpdate": self._fulfillment_tracking_update,
+            "fulfillmentEventCreate": self._fulfillment_event_create,
         }
 
     def _order_by_gid(self, order_gid: str) -> dict[str, Any] | None:
@@ -725,10 +729,179 @@ class FakeShopifyStore:
             "orderCancelUserErrors": [],
         }
 
+    def _find_fulfillment(
+        self, fulfillment_gid: str
+    ) -> tuple[FakeOrder, dict[str, Any]] | None:
+        wanted = _numeric(fulfillment_gid)
+        for order in self.orders.values():
+            for fulfillment in order.rest.get("fulfillments") or []:
+                if fulfillment["id"] == wanted:
+                    return order, fulfillment
+        return None
+
+    def _fulfillment_create(
+        self, _info: Any, fulfillment: dict[str, Any], **_: Any
+    ) -> dict[str, Any]:
+        groups = fulfillment.get("lineItemsByFulfillmentOrder") or []
+        if not groups:
+            return {
+                "fulfillment": None,
+                "userErrors": [_user_error("No line items to fulfil.")],
+            }
+        order_ids = {_numeric(g["fulfillmentOrderId"]) for g in groups}
+        order = self.orders.get(str(next(iter(order_ids))))
+        if order is None or len(order_ids) != 1:
+            return {
+                "fulfillment": None,
+                "userErrors": [_user_error("Fulfillment order does not exist.")],
+            }
+        remaining = {
+            item["id"]: item["remainingQuantity"]
+            for item in order.graphql["fulfillmentOrders"](None)["nodes"][0][
+                "lineItems"
+            ](None)["nodes"]
+        }
+        lines: dict[int, int] = {}
+        for g_index, group in enumerate(groups):
+            for i_index, item in enumerate(
+                group.get("fulfillmentOrderLineItems") or []
+            ):
+                left = remaining.get(item["id"])
+                if left is None or item["quantity"] > left or item["quantity"] <= 0:
+                    return {
+                        "fulfillment": None,
+                        "userErrors": [
+                            _user_error(
+                                f"Invalid quantity for {item['id']} (remaining {left}).",
+                                "fulfillment",
+                                "lineItemsByFulfillmentOrder",
+                                str(g_index),
+                                "fulfillmentOrderLineItems",
+                                str(i_index),
+                            )
+                        ],
+                    }
+                remaining[item["id"]] = left - item["quantity"]
+                line_id = _numeric(item["id"])
+                lines[line_id] = lines.get(line_id, 0) + item["quantity"]
+        rest = copy.deepcopy(order.rest)
+        new_id = 1_069_000_000 + sum(
+            len(o.rest.get("fulfillments") or []) for o in self.orders.values()
+        )
+        rest.setdefault("fulfillments", []).append(
+            _fulfillment_rest(
+                new_id, rest["id"], lines, fulfillment.get("trackingInfo") or {}
+            )
+        )
+        rest["fulfillment_status"] = (
+            "fulfilled" if not any(remaining.values()) else "partial"
+        )
+        rest["updated_at"] = datetime.now(tz=UTC).isoformat()
+        updated = self.add_rest_order(rest)
+        created = next(
+            f
+            for f in updated.graphql["fulfillments"](None)
+            if f["id"] == gid("Fulfillment", new_id)
+        )
+        return {"fulfillment": created, "userErrors": []}
+
+    def _fulfillment_tracking_update(
+        self,
+        _info: Any,
+        fulfillmentId: str,  # noqa: N803
+        trackingInfoInput: dict[str, Any],  # noqa: N803
+        **_: Any,
+    ) -> dict[str, Any]:
+        found = self._find_fulfillment(fulfillmentId)
+        if found is None:
+            return {
+                "fulfillment": None,
+                "userErrors": [
+                    _user_error("Fulfillment does not exist.", "fulfillmentId")
+                ],
+            }
+        order, _fulfillment = found
+        rest = copy.deepcopy(order.rest)
+        for fulfillment in rest["fulfillments"]:
+            if fulfillment["id"] == _numeric(fulfillmentId):
+                fresh = _fulfillment_rest(
+                    fulfillment["id"], rest["id"], {}, trackingInfoInput
+                )
+                for key in (
+                    "tracking_company",
+                    "tracking_number",
+                    "tracking_numbers",
+                    "tracking_url",
+                    "tracking_urls",
+                ):
+                    fulfillment[key] = fresh[key]
+        updated = self.add_rest_order(rest)
+        return {
+            "fulfillment": next(
+                f
+                for f in updated.graphql["fulfillments"](None)
+                if f["id"] == fulfillmentId
+            ),
+            "userErrors": [],
+        }
+
+    def _fulfillment_event_create(
+        self,
+        _info: Any,
+        fulfillmentEvent: dict[str, Any],  # noqa: N803
+    ) -> dict[str, Any]:
+        if self._find_fulfillment(fulfillmentEvent["fulfillmentId"]) is None:
+            return {
+                "fulfillmentEvent": None,
+                "userErrors": [
+                    _user_error("Fulfillment does not exist.", "fulfillmentId")
+                ],
+            }
+        self.fulfillment_events.append(copy.deepcopy(fulfillmentEvent))
+        return {
+            "fulfillmentEvent": {
+                "id": gid("FulfillmentEvent", len(self.fulfillment_events)),
+                "status": fulfillmentEvent["status"],
+            },
+            "userErrors": [],
+        }
+
+
+def _numeric(value: str) -> int:
+    return int(str(value).rsplit("/", 1)[-1])
+
+
+def _user_error(message: str, *field_path: str) -> dict[str, Any]:
+    return {"field": list(field_path) or None, "message": message}
+
 
 def _as_gid(kind: str, value: int | str) -> str:
     text = str(value)
     return text if text.startswith("gid://") else gid(kind, text)
+
+
+def _fulfillment_rest(
+    fulfillment_id: int, order_id: int, lines: dict[int, int], tracking: dict[str, Any]
+) -> dict[str, Any]:
+    now = datetime.now(tz=UTC).isoformat()
+    numbers = tracking.get("numbers") or (
+        [tracking["number"]] if tracking.get("number") else []
+    )
+    urls = tracking.get("urls") or ([tracking["url"]] if tracking.get("url") else [])
+    return {
+        "id": fulfillment_id,
+        "admin_graphql_api_id": gid("Fulfillment", fulfillment_id),
+        "order_id": order_id,
+        "status": "success",
+        "created_at": now,
+        "updated_at": now,
+        "tracking_company": tracking.get("company"),
+        "tracking_number": numbers[0] if numbers else None,
+        "tracking_numbers": numbers,
+        "tracking_url": urls[0] if urls else None,
+        "tracking_urls": urls,
+        "line_items": [{"id": line_id, "quantity": q} for line_id, q in lines.items()],
+    }
 
 
 def _after(moment: datetime, seconds: float) -> datetime:

@@ -204,6 +204,69 @@ def _transaction(rest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Fulfilment statuses (REST) that took quantities out of the fulfilment order.
+FULFILLED_STATUSES = {"success", "open", "pending"}
+
+
+def fulfilled_quantities(rest: dict[str, Any]) -> dict[int, int]:
+    """Units fulfilled so far per line item id."""
+    done: dict[int, int] = {}
+    for fulfillment in rest.get("fulfillments") or []:
+        if fulfillment.get("status") not in FULFILLED_STATUSES:
+            continue
+        for line in fulfillment.get("line_items") or []:
+            done[line["id"]] = done.get(line["id"], 0) + int(line.get("quantity") or 0)
+    return done
+
+
+def _fulfillment_order(rest: dict[str, Any]) -> dict[str, Any]:
+    """One fulfilment order per order (one location), remaining = ordered - fulfilled."""
+    done = fulfilled_quantities(rest)
+    items = [
+        {
+            "id": gid("FulfillmentOrderLineItem", line["id"]),
+            "remainingQuantity": max(
+                int(line["quantity"]) - done.get(line["id"], 0), 0
+            ),
+            "lineItem": {"id": gid("LineItem", line["id"])},
+        }
+        for line in rest["line_items"]
+    ]
+    remaining = sum(item["remainingQuantity"] for item in items)
+    if rest.get("cancelled_at"):
+        status = "CANCELLED"
+    else:
+        status = "OPEN" if remaining else "CLOSED"
+    return {
+        "id": gid("FulfillmentOrder", rest["id"]),
+        "status": status,
+        "lineItems": connection(items),
+    }
+
+
+def _fulfillment(rest: dict[str, Any]) -> dict[str, Any]:
+    numbers = rest.get("tracking_numbers") or (
+        [rest["tracking_number"]] if rest.get("tracking_number") else []
+    )
+    urls = rest.get("tracking_urls") or (
+        [rest["tracking_url"]] if rest.get("tracking_url") else []
+    )
+    return {
+        "id": gid("Fulfillment", rest["id"]),
+        "status": str(rest.get("status") or "success").upper(),
+        "trackingInfo": sized_list(
+            [
+                {
+                    "number": number,
+                    "company": rest.get("tracking_company"),
+                    "url": urls[i] if i < len(urls) else None,
+                }
+                for i, number in enumerate(numbers)
+            ]
+        ),
+    }
+
+
 FULFILLMENT_STATUS = {
     None: "UNFULFILLED",
     "partial": "PARTIALLY_FULFILLED",
@@ -306,6 +369,10 @@ def graphql_order_from_rest(
             [_refund(refund, shop, presentment) for refund in rest.get("refunds") or []]
         ),
         "transactions": sized_list([_transaction(t) for t in transactions or []]),
+        "fulfillmentOrders": connection([_fulfillment_order(rest)]),
+        "fulfillments": sized_list(
+            [_fulfillment(f) for f in rest.get("fulfillments") or []]
+        ),
     }
 
 
