@@ -112,6 +112,10 @@ class Provider(Protocol):
         """Send a tracking status; returns the store's status sent ("" if none fits)."""
         ...
 
+    def webhooks_ensure(self, *, channel: Channel) -> dict[str, Any]:
+        """Make sure the store sends us every webhook we handle."""
+        ...
+
     def orders_pages(
         self, *, channel: Channel, window: OrdersWindow
     ) -> Iterator[OrdersPage]:

@@ -563,3 +563,28 @@ def channel_create(
         ) from None
     channel.save()
     return channel
+
+
+def channels_webhooks_ensure() -> dict[str, Any]:
+    """Re-check the webhook subscriptions of every active, connected store.
+
+    A store that fails is reported and the others carry on.
+    """
+    report: dict[str, Any] = {}
+    for channel in Channel.objects.filter(
+        is_active=True, requires_reauthorization=False
+    ).order_by("pk"):
+        try:
+            report[channel.code] = provider_get(channel.kind).webhooks_ensure(
+                channel=channel
+            )
+        except ChannelUnauthorizedError as exc:
+            channel_mark_unauthorized(channel_id=channel.pk, reason=exc.message)
+            report[channel.code] = {"error": exc.message}
+        except (ApplicationError, OperationalError) as exc:
+            logger.warning(
+                "connectors.webhooks.ensure_failed",
+                extra={"channel_id": channel.pk, "error": str(exc)},
+            )
+            report[channel.code] = {"error": getattr(exc, "message", str(exc))}
+    return report

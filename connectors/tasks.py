@@ -6,7 +6,11 @@ from celery import shared_task
 from django.db import OperationalError
 
 from connectors.exceptions import ConnectorTransientError
-from connectors.services import webhook_receipt_process, webhook_receipts_requeue
+from connectors.services import (
+    channels_webhooks_ensure,
+    webhook_receipt_process,
+    webhook_receipts_requeue,
+)
 from connectors.sync import channel_sync, channels_due_for_sync
 
 
@@ -43,3 +47,9 @@ def channels_sync_due_task() -> int:
     for channel_id in due:
         channel_sync_task.delay(channel_id)
     return len(due)
+
+
+@shared_task(ignore_result=True)
+def channels_webhooks_ensure_task() -> None:
+    """Beat (daily): re-create webhook subscriptions a store removed."""
+    channels_webhooks_ensure()

@@ -40,6 +40,7 @@ from connectors.shopify.stock import (
     inventory_level_record,
     shopify_stock_push,
 )
+from connectors.shopify.subscriptions import shopify_webhooks_ensure
 from orders.canonical import CanonicalOrder, OrderSource
 from orders.services.ingest import IngestResult, order_ingest
 
@@ -248,3 +249,13 @@ def fulfillment_event(
             happened_at=happened_at,
         )
     return event_status
+
+
+def webhooks_ensure(*, channel: Channel) -> dict[str, Any]:
+    """(Re)create the store's webhook subscriptions; returns what was done."""
+    result = shopify_webhooks_ensure(channel=channel)
+    return {
+        "callback_url": result.callback_url,
+        "created": result.created,
+        "present": result.present,
+    }

@@ -305,6 +305,29 @@ mutation FulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
 }
 """
 
+WEBHOOK_SUBSCRIPTIONS = """
+query WebhookSubscriptions($callbackUrl: URL!, $after: String) {
+  webhookSubscriptions(first: 100, after: $after, callbackUrl: $callbackUrl) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id topic format
+      endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } }
+    }
+  }
+}
+"""
+
+WEBHOOK_SUBSCRIPTION_CREATE = """
+mutation WebhookSubscriptionCreate(
+  $topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!
+) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic }
+    userErrors { field message }
+  }
+}
+"""
+
 SHOP = """
 query Shop {
   shop { id name myshopifyDomain currencyCode }
@@ -327,5 +350,7 @@ ALL_DOCUMENTS = {
     "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
     "FULFILLMENT_TRACKING_UPDATE": FULFILLMENT_TRACKING_UPDATE,
     "FULFILLMENT_EVENT_CREATE": FULFILLMENT_EVENT_CREATE,
+    "WEBHOOK_SUBSCRIPTIONS": WEBHOOK_SUBSCRIPTIONS,
+    "WEBHOOK_SUBSCRIPTION_CREATE": WEBHOOK_SUBSCRIPTION_CREATE,
     "SHOP": SHOP,
 }

@@ -190,6 +190,7 @@ class FakeShopifyStore:
         self.inventory_mutations: list[dict[str, Any]] = []
         self.cancellations: list[dict[str, Any]] = []
         self.fulfillment_events: list[dict[str, Any]] = []
+        self.webhook_subscriptions: dict[str, dict[str, Any]] = {}
         self.calls: list[RecordedCall] = []
         self.invalid_documents: list[tuple[str, list[str]]] = []
         self.execution_errors: list[str] = []
@@ -525,6 +526,8 @@ class FakeShopifyStore:
             "fulfillmentCreate": self._fulfillment_create,
             "fulfillmentTrackingInfoUpdate": self._fulfillment_tracking_update,
             "fulfillmentEventCreate": self._fulfillment_event_create,
+            "webhookSubscriptions": self._webhook_subscriptions,
+            "webhookSubscriptionCreate": self._webhook_subscription_create,
         }
 
     def _order_by_gid(self, order_gid: str) -> dict[str, Any] | None:
@@ -727,6 +730,74 @@ class FakeShopifyStore:
         return {
             "job": {"id": gid("Job", uuid.uuid4()), "done": False},
             "orderCancelUserErrors": [],
+        }
+
+    def remove_subscription(self, topic: str) -> None:
+        """Shopify removed a subscription (after failed deliveries, or by hand)."""
+        with self._lock:
+            for sub_id, sub in list(self.webhook_subscriptions.items()):
+                if sub["topic"] == topic:
+                    del self.webhook_subscriptions[sub_id]
+
+    def _webhook_subscriptions(
+        self,
+        _info: Any,
+        first: int,
+        after: str | None = None,
+        callbackUrl: str | None = None,  # noqa: N803
+        **_: Any,
+    ) -> dict[str, Any]:
+        nodes = [
+            sub
+            for sub in self.webhook_subscriptions.values()
+            if callbackUrl is None or sub["endpoint"]["callbackUrl"] == callbackUrl
+        ]
+        start = int(after) if after else 0
+        page = nodes[start : start + first]
+        return {
+            "nodes": page,
+            "pageInfo": {
+                "hasNextPage": start + first < len(nodes),
+                "hasPreviousPage": start > 0,
+                "endCursor": str(start + len(page)),
+                "startCursor": str(start),
+            },
+        }
+
+    def _webhook_subscription_create(
+        self,
+        _info: Any,
+        topic: str,
+        webhookSubscription: dict[str, Any],  # noqa: N803
+    ) -> dict[str, Any]:
+        url = webhookSubscription.get("callbackUrl")
+        if not url:
+            return {
+                "webhookSubscription": None,
+                "userErrors": [_user_error("Address can't be blank", "callbackUrl")],
+            }
+        for sub in self.webhook_subscriptions.values():
+            if sub["topic"] == topic and sub["endpoint"]["callbackUrl"] == url:
+                return {
+                    "webhookSubscription": None,
+                    "userErrors": [
+                        _user_error(
+                            "Address for this topic has already been taken",
+                            "webhookSubscription",
+                            "callbackUrl",
+                        )
+                    ],
+                }
+        sub_id = gid("WebhookSubscription", 4_759_306 + len(self.webhook_subscriptions))
+        self.webhook_subscriptions[sub_id] = {
+            "id": sub_id,
+            "topic": topic,
+            "format": webhookSubscription.get("format") or "JSON",
+            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": url},
+        }
+        return {
+            "webhookSubscription": self.webhook_subscriptions[sub_id],
+            "userErrors": [],
         }
 
     def _find_fulfillment(

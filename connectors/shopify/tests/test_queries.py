@@ -43,6 +43,8 @@ WORST_CASE_VARIABLES = {
     "FULFILLMENT_CREATE": {},
     "FULFILLMENT_TRACKING_UPDATE": {},
     "FULFILLMENT_EVENT_CREATE": {},
+    "WEBHOOK_SUBSCRIPTIONS": {"callbackUrl": "https://erp.example/webhooks/"},
+    "WEBHOOK_SUBSCRIPTION_CREATE": {},
     "SHOP": {},
 }
 
