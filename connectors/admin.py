@@ -8,11 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import (
     Channel,
+    ChannelKind,
     ChannelListing,
     ExternalFulfillment,
     SyncCursor,
@@ -91,7 +93,15 @@ class ChannelAdmin(admin.ModelAdmin):
         "requires_reauthorization",
         "auth_error",
         "auth_failed_at",
+        "connect",
     ]
+
+    @admin.display(description=_("connect"))
+    def connect(self, obj: Channel) -> str:
+        if not obj.pk or obj.kind != ChannelKind.SHOPIFY:
+            return "—"
+        url = reverse("connectors:shopify-oauth-start", args=[obj.code])
+        return format_html('<a href="{}">{}</a>', url, _("Connect with Shopify"))
 
     @admin.display(description=_("stored credentials"))
     def stored_credentials(self, obj: Channel) -> str:
@@ -110,6 +120,7 @@ class ChannelAdmin(admin.ModelAdmin):
             "is_active",
             "allow_split_shipments",
             "stored_credentials",
+            "connect",
         ]
         if request.user.has_perm("connectors.change_channel"):
             fields.append("new_credentials")

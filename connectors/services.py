@@ -588,3 +588,29 @@ def channels_webhooks_ensure() -> dict[str, Any]:
             )
             report[channel.code] = {"error": getattr(exc, "message", str(exc))}
     return report
+
+
+@transaction.atomic(durable=True)
+def channel_access_token_store(
+    *, channel_id: int, access_token: str, scope: str = ""
+) -> Channel:
+    """Keep a store's new access token (encrypted) and clear its reconnect flag."""
+    channel = Channel.objects.get(pk=channel_id)
+    credentials = dict(channel.credentials or {})
+    credentials["access_token"] = access_token
+    if scope:
+        credentials["scope"] = scope
+    channel.credentials = credentials
+    channel.requires_reauthorization = False
+    channel.auth_error = ""
+    channel.auth_failed_at = None
+    channel.save(
+        update_fields=[
+            "credentials",
+            "requires_reauthorization",
+            "auth_error",
+            "auth_failed_at",
+            "updated_at",
+        ]
+    )
+    return channel

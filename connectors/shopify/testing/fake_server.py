@@ -195,6 +195,9 @@ class FakeShopifyStore:
         self.invalid_documents: list[tuple[str, list[str]]] = []
         self.execution_errors: list[str] = []
         self._faults: deque[Fault] = deque()
+        # OAuth: the app's client id → secret, and install codes not yet exchanged.
+        self.oauth_apps: dict[str, str] = {}
+        self.oauth_codes: set[str] = set()
         self._revoked = False
         self._lock = threading.RLock()
         self._server: _Server | None = None
@@ -373,6 +376,8 @@ class FakeShopifyStore:
         self, *, path: str, headers: Any, raw: bytes
     ) -> tuple[int, Any, dict[str, str]]:
         """Answer one POST; returns (status, body, headers)."""
+        if path.split("?")[0] == "/admin/oauth/access_token":
+            return self._oauth_token(raw)
         if path.split("?")[0] != f"/admin/api/{self.api_version}/graphql.json":
             return 404, {"errors": "Not Found"}, {}
         try:
@@ -479,6 +484,39 @@ class FakeShopifyStore:
         }
         self._record(operation, query, variables, 200, cost, errors=messages)
         return 200, body, {}
+
+    def oauth_install_code(self, *, client_id: str, client_secret: str) -> str:
+        """A merchant approved the app: the code Shopify puts in the callback."""
+        code = uuid.uuid4().hex
+        with self._lock:
+            self.oauth_apps[client_id] = client_secret
+            self.oauth_codes.add(code)
+        return code
+
+    def _oauth_token(self, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        try:
+            request = json.loads(raw or b"{}")
+        except ValueError:
+            return 400, {"error": "invalid_request"}, {}
+        with self._lock:
+            app_secret = self.oauth_apps.get(str(request.get("client_id")))
+            code = str(request.get("code"))
+            if app_secret is None or app_secret != request.get("client_secret"):
+                return 400, {"error": "invalid_client"}, {}
+            if code not in self.oauth_codes:
+                return (
+                    400,
+                    {"error": "invalid_request", "error_description": "code"},
+                    {},
+                )
+            self.oauth_codes.discard(code)  # a code works once
+            self.access_token = f"shpat_{uuid.uuid4().hex}"
+            self._revoked = False
+        return (
+            200,
+            {"access_token": self.access_token, "scope": "read_orders,write_orders"},
+            {},
+        )
 
     def _take_fault(self, operation: str | None) -> Fault | None:
         with self._lock:
