@@ -53,16 +53,20 @@ def _purge_test_broker() -> None:
 
 @pytest.fixture
 def outbox_handlers():
-    """Register outbox handlers for one test; they are removed afterwards."""
+    """Register outbox handlers for one test; the handlers they replaced come back after."""
     from erp.core import outbox
 
-    added: list[str] = []
+    replaced: dict[str, object] = {}
 
     def register(topic: str, func):  # type: ignore[no-untyped-def]
+        if topic not in replaced:
+            replaced[topic] = outbox.HANDLERS.get(topic)
         outbox.HANDLERS[topic] = func
-        added.append(topic)
         return func
 
     yield register
-    for topic in added:
-        outbox.HANDLERS.pop(topic, None)
+    for topic, previous in replaced.items():
+        if previous is None:
+            outbox.HANDLERS.pop(topic, None)
+        else:
+            outbox.HANDLERS[topic] = previous
