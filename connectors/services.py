@@ -16,8 +16,8 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from connectors.exceptions import (
@@ -77,7 +77,6 @@ def _schedule_processing(receipt_id: int) -> None:
     )
 
 
-@transaction.atomic(durable=True)
 def webhook_receipt_record(
     *,
     channel_id: int,
@@ -94,52 +93,83 @@ def webhook_receipt_record(
     nothing. A new delivery whose business key (e.g. order id + updated_at) was already
     received is stored as a duplicate and not processed.
     """
-    receipt, created = WebhookReceipt.objects.get_or_create(
-        channel_id=channel_id,
-        delivery_id=delivery_id,
-        defaults={
-            "topic": topic,
-            "body": body,
-            "headers": dict(headers),
-            "business_key": business_key,
-            "triggered_at": triggered_at,
-        },
-    )
-    if not created:
+    try:
+        return _receipt_insert(
+            channel_id=channel_id,
+            topic=topic,
+            delivery_id=delivery_id,
+            body=body,
+            headers=headers,
+            business_key=business_key,
+            triggered_at=triggered_at,
+        )
+    except IntegrityError:
+        # The unique (channel, delivery id) refused a second row: a redelivery. Trying
+        # the INSERT first keeps a new delivery (the common case) to one statement.
+        receipt = WebhookReceipt.objects.filter(
+            channel_id=channel_id, delivery_id=delivery_id
+        ).first()
+        if receipt is None:
+            raise
         logger.info(
             "connectors.webhook.redelivery",
             extra={"receipt_id": receipt.pk, "delivery_id": delivery_id},
         )
         return ReceiptRecordResult(receipt=receipt, is_new=False)
-    original = _same_business_key(receipt)
-    if original is not None:
-        receipt.status = WebhookReceiptStatus.DUPLICATE
-        receipt.result = {"duplicate_of": original}
-        receipt.save(update_fields=["status", "result", "updated_at"])
-        return ReceiptRecordResult(receipt=receipt, is_new=False)
-    _schedule_processing(receipt.pk)
-    return ReceiptRecordResult(receipt=receipt, is_new=True)
 
 
-def _same_business_key(receipt: WebhookReceipt) -> int | None:
-    """The earlier receipt carrying the same change, if one is done or on its way."""
-    if not receipt.business_key:
-        return None
-    return (
-        WebhookReceipt.objects.filter(
-            channel_id=receipt.channel_id,
-            business_key=receipt.business_key,
-            status__in=[
-                WebhookReceiptStatus.RECEIVED,
-                WebhookReceiptStatus.PROCESSING,
-                WebhookReceiptStatus.PROCESSED,
-            ],
-        )
-        .exclude(pk=receipt.pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
+@transaction.atomic(durable=True)
+def _receipt_insert(
+    *,
+    channel_id: int,
+    topic: str,
+    delivery_id: str,
+    body: str,
+    headers: Mapping[str, str],
+    business_key: str,
+    triggered_at: datetime | None,
+) -> ReceiptRecordResult:
+    original = _earlier_with_key(channel_id=channel_id, business_key=business_key)
+    receipt = WebhookReceipt.objects.create(
+        channel_id=channel_id,
+        delivery_id=delivery_id,
+        topic=topic,
+        body=body,
+        headers=dict(headers),
+        business_key=business_key,
+        triggered_at=triggered_at,
+        status=(
+            WebhookReceiptStatus.DUPLICATE
+            if original is not None
+            else WebhookReceiptStatus.RECEIVED
+        ),
+        result={"duplicate_of": original} if original is not None else {},
     )
+    if original is None:
+        _schedule_processing(receipt.pk)
+    return ReceiptRecordResult(receipt=receipt, is_new=original is None)
+
+
+def _earlier_with_key(
+    *, channel_id: int, business_key: str, exclude_pk: int | None = None
+) -> int | None:
+    """The first receipt carrying this change, if one is done or on its way."""
+    if not business_key:
+        return None
+    qs = WebhookReceipt.objects.filter(
+        channel_id=channel_id,
+        business_key=business_key,
+        status__in=[
+            WebhookReceiptStatus.RECEIVED,
+            WebhookReceiptStatus.PROCESSING,
+            WebhookReceiptStatus.PROCESSED,
+        ],
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    # MIN over the (channel, business key) index; ORDER BY pk LIMIT 1 would tempt the
+    # planner into walking the primary key of the whole table.
+    return qs.aggregate(first=Min("pk"))["first"]
 
 
 @transaction.atomic(durable=True)
@@ -222,7 +252,11 @@ def webhook_receipt_process(*, receipt_id: int) -> str | None:
     if not _receipt_claim(receipt_id):
         return None
     receipt = WebhookReceipt.objects.select_related("channel").get(pk=receipt_id)
-    original = _same_business_key(receipt)
+    original = _earlier_with_key(
+        channel_id=receipt.channel_id,
+        business_key=receipt.business_key,
+        exclude_pk=receipt.pk,
+    )
     if original is not None and original < receipt.pk:
         _receipt_finish(
             receipt_id,

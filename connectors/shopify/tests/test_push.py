@@ -246,26 +246,61 @@ def test_store_that_is_down_gets_the_push_again_later(fake_store, stock_channel)
     assert "HTTP 503" in message.last_error
 
 
+def _bulk_stock(channel, store, count, *, prefix, quantity_of):
+    """`count` SKUs with stock and known store figures, bulk-created.
+
+    Bulk-created: receipts through the stock service one by one would take most of
+    the test's time; the ledger is not what these tests measure.
+    """
+    warehouse = Warehouse.objects.create(
+        code=f"wh-{prefix.lower()}", name=prefix, country="CN"
+    )
+    products = Product.objects.bulk_create(
+        [Product(sku=f"{prefix}-{i:05d}", title=f"{prefix} {i}") for i in range(count)]
+    )
+    StockItem.objects.bulk_create(
+        [
+            StockItem(product=p, warehouse=warehouse, quantity_on_hand=quantity_of(i))
+            for i, p in enumerate(products)
+        ]
+    )
+    ChannelListing.objects.bulk_create(
+        [
+            ChannelListing(
+                channel=channel,
+                product=p,
+                external_variant_id=str(50_000_000 + i),
+                external_inventory_item_id=str(60_000_000 + i),
+                pushed_quantity=0,
+            )
+            for i, p in enumerate(products)
+        ]
+    )
+    for i in range(count):
+        store.set_inventory(
+            inventory_item_id=60_000_000 + i, location_id=LOCATION, available=0
+        )
+    return warehouse
+
+
 def test_waiting_skus_of_the_store_go_in_the_same_calls(fake_store, stock_channel):
     # given: 260 SKUs whose store quantities we know
-    skus = {f"SKU-{i:04d}": 1 + i % 5 for i in range(260)}
-    warehouse, _ = _stock_up(stock_channel, fake_store, skus, known=True)
+    warehouse = _bulk_stock(
+        stock_channel, fake_store, 260, prefix="SKU", quantity_of=lambda i: 1 + i % 5
+    )
 
     # when
     channel_stock_policy_set(channel_id=stock_channel.pk, warehouse_ids=[warehouse.pk])
-    result = _drain()
+    result = outbox_drain()
 
     # then: 260 messages delivered, two calls of at most 250
     assert result.delivered == 260
-    sets = fake_store.calls_of("InventorySetQuantities")
-    assert [len(m["quantities"]) for m in fake_store.inventory_mutations] == [
-        250,
-        10,
-    ]
-    assert len(sets) == 2
-    assert fake_store.available(
-        inventory_item_id=808_950_259, location_id=LOCATION
-    ) == (1 + 259 % 5)
+    assert [len(m["quantities"]) for m in fake_store.inventory_mutations] == [250, 10]
+    assert len(fake_store.calls_of("InventorySetQuantities")) == 2
+    assert fake_store.calls_of("InventoryLevels") == []
+    assert fake_store.available(inventory_item_id=60_000_259, location_id=LOCATION) == (
+        1 + 259 % 5
+    )
 
 
 @pytest.mark.slow
@@ -279,34 +314,9 @@ def test_10000_changed_skus_reach_the_store_in_40_calls_within_the_throttle():
             stock_location_id=LOCATION,
             credentials={"access_token": store.access_token},
         )
-        warehouse = Warehouse.objects.create(code="big", name="Big", country="CN")
-        # Bulk-created: 10,000 receipts through the stock service would take minutes;
-        # the ledger is not what this test measures.
-        products = Product.objects.bulk_create(
-            [Product(sku=f"BIG-{i:05d}", title=f"Big {i}") for i in range(10_000)]
+        warehouse = _bulk_stock(
+            channel, store, 10_000, prefix="BIG", quantity_of=lambda i: 1 + i % 7
         )
-        StockItem.objects.bulk_create(
-            [
-                StockItem(product=p, warehouse=warehouse, quantity_on_hand=1 + i % 7)
-                for i, p in enumerate(products)
-            ]
-        )
-        ChannelListing.objects.bulk_create(
-            [
-                ChannelListing(
-                    channel=channel,
-                    product=p,
-                    external_variant_id=str(50_000_000 + i),
-                    external_inventory_item_id=str(60_000_000 + i),
-                    pushed_quantity=0,
-                )
-                for i, p in enumerate(products)
-            ]
-        )
-        for i in range(10_000):
-            store.set_inventory(
-                inventory_item_id=60_000_000 + i, location_id=LOCATION, available=0
-            )
 
         # when: the warehouse starts feeding the store (10,000 messages)
         channel_stock_policy_set(channel_id=channel.pk, warehouse_ids=[warehouse.pk])

@@ -1,0 +1,251 @@
+"""Webhook intake benchmark: signed deliveries per second through gunicorn, vs a trivial view.
+
+    DATABASE_URL=postgres://... manage.py bench_webhooks --seconds 10 --clients 8
+
+Starts gunicorn on 127.0.0.1 with the project (connectors.bench.wsgi adds
+/bench/trivial/), loads it from client processes over loopback, and prints the rate
+and p50/p99 latency of the trivial view and of POST /webhooks/shopify/<bench store>/,
+then checks that every acknowledged delivery is a committed receipt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from connectors.models import Channel, ChannelKind, WebhookReceipt
+from connectors.services import channel_create
+from connectors.shopify.testing.fake_server import official_order
+from connectors.shopify.testing.webhooks import webhook_body, webhook_headers
+
+BENCH_CODE = "bench-webhooks"
+BENCH_SECRET = "bench-webhook-secret"  # noqa: S105 (a benchmark store's, not a real one)
+GOAL_RATIO = 0.4
+GOAL_P99_MS = 100.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One endpoint's run: what was sent, acknowledged, and how fast."""
+
+    name: str
+    seconds: float
+    latencies_ms: list[float]
+    ok: int
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(int(len(ordered) * p), len(ordered) - 1)]
+
+
+def _client(args: tuple[str, str, float, int]) -> tuple[list[float], int, int]:
+    """One load process: POST for `seconds`; returns (latencies ms, 200s, others)."""
+    url, kind, seconds, seed = args
+    session = requests.Session()
+    base = official_order()
+    latencies: list[float] = []
+    ok = errors = 0
+    deadline = time.perf_counter() + seconds
+    n = 0
+    while time.perf_counter() < deadline:
+        n += 1
+        if kind == "webhook":
+            # A new order each time: a real first delivery, not a duplicate.
+            order = dict(base, id=seed * 10_000_000 + n)
+            body = webhook_body(order)
+            headers = webhook_headers(
+                secret=BENCH_SECRET,
+                body=body,
+                topic="orders/create",
+                webhook_id=str(uuid.uuid4()),
+            )
+        else:
+            body, headers = b'{"ping":1}', {"Content-Type": "application/json"}
+        started = time.perf_counter()
+        try:
+            response = session.post(url, data=body, headers=headers, timeout=10)
+        except requests.RequestException:
+            errors += 1
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+        if response.status_code == 200:
+            ok += 1
+        else:
+            errors += 1
+    return latencies, ok, errors
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seconds", type=float, default=10.0)
+        parser.add_argument("--clients", type=int, default=8, help="load processes")
+        parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+        parser.add_argument("--json", dest="json_path", help="also write the results")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        channel = self._bench_channel()
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = self._start_server(port=port, workers=options["workers"])
+        try:
+            self._wait_until_up(base)
+            trivial = self._run(
+                "trivial view",
+                f"{base}/bench/trivial/",
+                "trivial",
+                options,
+            )
+            before = WebhookReceipt.objects.filter(channel=channel).count()
+            webhook = self._run(
+                "webhook intake",
+                f"{base}/webhooks/shopify/{channel.code}/",
+                "webhook",
+                options,
+            )
+            stored = WebhookReceipt.objects.filter(channel=channel).count() - before
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+        self._report(trivial, webhook, stored, options.get("json_path"))
+
+    def _bench_channel(self) -> Channel:
+        channel = Channel.objects.filter(code=BENCH_CODE).first()
+        if channel is None:
+            channel = channel_create(
+                kind=ChannelKind.SHOPIFY,
+                code=BENCH_CODE,
+                name="Webhook benchmark",
+                shop_url="https://bench-webhooks.myshopify.com",
+                currency="USD",
+                credentials={"access_token": "unused", "webhook_secret": BENCH_SECRET},
+            )
+        return channel
+
+    def _start_server(self, *, port: int, workers: int) -> subprocess.Popen[bytes]:
+        # The server runs on this command's database and broker (DATABASE_URL,
+        # REDIS_URL from the environment), without DEBUG's query log.
+        env = dict(os.environ)
+        env["DJANGO_DEBUG"] = "false"
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        return subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
+            [
+                gunicorn,
+                # Not the project's gunicorn.conf.py: no access log in the measurement.
+                "--config",
+                os.devnull,
+                "connectors.bench.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=str(settings.BASE_DIR),
+        )
+
+    def _wait_until_up(self, base: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.post(f"{base}/bench/trivial/", timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise CommandError("gunicorn did not start within 30 s.")
+
+    def _run(
+        self, name: str, url: str, kind: str, options: dict[str, Any]
+    ) -> RunResult:
+        clients, seconds = options["clients"], options["seconds"]
+        self.stdout.write(f"{name}: {clients} clients for {seconds:.0f} s ...")
+        started = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=clients) as pool:
+            parts = list(
+                pool.map(_client, [(url, kind, seconds, i + 1) for i in range(clients)])
+            )
+        elapsed = time.perf_counter() - started
+        return RunResult(
+            name=name,
+            seconds=min(elapsed, seconds + 1.0),
+            latencies_ms=[x for part in parts for x in part[0]],
+            ok=sum(part[1] for part in parts),
+            errors=sum(part[2] for part in parts),
+        )
+
+    def _report(
+        self,
+        trivial: RunResult,
+        webhook: RunResult,
+        stored: int,
+        json_path: str | None,
+    ) -> None:
+        ratio = webhook.rate / trivial.rate if trivial.rate else 0.0
+        rows = [trivial, webhook]
+        self.stdout.write(
+            f"{'':16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        )
+        for row in rows:
+            self.stdout.write(
+                f"{row.name:16} {row.rate:8.0f} {row.percentile(0.5):8.1f} "
+                f"{row.percentile(0.99):8.1f} {row.errors:7d}"
+            )
+        self.stdout.write(
+            f"webhook / trivial: {ratio:.2f}x (goal ≥ {GOAL_RATIO}x); "
+            f"p99 {webhook.percentile(0.99):.1f} ms (goal < {GOAL_P99_MS:.0f} ms)"
+        )
+        self.stdout.write(
+            f"acknowledged {webhook.ok}, committed receipts {stored}: "
+            + (
+                "every acknowledged delivery is stored"
+                if stored >= webhook.ok
+                else "MISSING"
+            )
+        )
+        if json_path:
+            with open(json_path, "w") as handle:
+                json.dump(
+                    {
+                        row.name: {
+                            "rate": row.rate,
+                            "p50_ms": row.percentile(0.5),
+                            "p99_ms": row.percentile(0.99),
+                            "ok": row.ok,
+                            "errors": row.errors,
+                        }
+                        for row in rows
+                    }
+                    | {"ratio": ratio, "acknowledged": webhook.ok, "stored": stored},
+                    handle,
+                    indent=2,
+                )
+        if stored < webhook.ok:
+            raise CommandError("Some acknowledged deliveries were not stored.")
