@@ -44,6 +44,21 @@ app.conf.beat_schedule = {
         "task": "logistics.tasks.shipments_track_poll_task",
         "schedule": 1800.0,
     },
+    "connectors-webhooks-requeue": {
+        # Receipts whose processing task was lost (broker down, worker killed).
+        "task": "connectors.tasks.webhook_receipts_requeue_task",
+        "schedule": 60.0,
+    },
+    "connectors-sync-due": {
+        # The poll that heals missed webhooks; each store has its own interval.
+        "task": "connectors.tasks.channels_sync_due_task",
+        "schedule": 60.0,
+    },
+    "connectors-webhooks-ensure": {
+        # Shopify deletes subscriptions after repeated failures; put them back.
+        "task": "connectors.tasks.channels_webhooks_ensure_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "worker-heartbeat": {
         "task": "erp.core.tasks.heartbeat_enqueue_task",
         "schedule": 60.0,

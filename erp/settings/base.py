@@ -182,6 +182,13 @@ LOGGING = {
     "loggers": {"jstruct": {"level": "ERROR"}},
 }
 
+# --- Stores -------------------------------------------------------------------------
+# The https address stores call back to (Shopify OAuth, webhook subscriptions).
+ERP_PUBLIC_URL = env("ERP_PUBLIC_URL", default="")
+# App-level Shopify credentials; per-store tokens live encrypted on the store row.
+SHOPIFY_API_KEY = env("SHOPIFY_API_KEY", default="")
+SHOPIFY_API_SECRET = env("SHOPIFY_API_SECRET", default="")
+
 # --- Logistics --------------------------------------------------------------------
 LOGISTICS_PACKAGING_GRAMS = env.int("LOGISTICS_PACKAGING_GRAMS", default=150)
 # Quotes in different currencies are compared with finance's rate of the day; logistics

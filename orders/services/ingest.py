@@ -16,7 +16,7 @@ from finance.exceptions import InvalidFinanceDataError
 from finance.inputs import RefundInput, RefundLineInput, TransactionInput
 from finance.services.payments import order_payments_record
 from inventory.models import Product
-from orders.canonical import CanonicalOrder, OrderSource
+from orders.canonical import CanonicalOrder, OrderSource, RiskLevel
 from orders.choices import (
     PRE_SHIPMENT_STATUSES,
     FinancialStatus,
@@ -227,6 +227,10 @@ def _order_update(
 ) -> bool:
     """Apply a newer version of the order; True when lines or address changed."""
     values = _order_values(data)
+    if values["risk_level"] == RiskLevel.UNKNOWN:
+        # Webhook bodies carry no fraud verdict; an API poll's verdict stands until the
+        # store gives a new one.
+        values["risk_level"] = order.risk_level
     field_changes = {
         name: [_json(getattr(order, name)), _json(value)]
         for name, value in values.items()

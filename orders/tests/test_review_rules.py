@@ -236,3 +236,19 @@ def test_dry_run_shows_what_a_new_rule_would_do_without_changing_orders(channel,
     big.refresh_from_db()
     assert big.status == OrderStatus.ALLOCATED
     assert big.total == Decimal("300.0000")
+
+
+def test_a_webhook_without_a_fraud_verdict_keeps_the_one_the_poll_brought(
+    channel, stock
+):
+    stock("SKU-A", 5)
+    held = _ingest(channel, risk_level=RiskLevel.HIGH)
+
+    again = _ingest(channel, version=2, risk_level=RiskLevel.UNKNOWN, note="gift")
+
+    assert (again.risk_level, again.status, again.note) == (
+        "high",
+        OrderStatus.ON_HOLD,
+        "gift",
+    )
+    assert held.pk == again.pk
