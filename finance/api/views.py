@@ -7,6 +7,13 @@ import json
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -70,6 +77,7 @@ class ExchangeRateSetApi(APIView):
         require_perms("finance.add_exchangerate", "finance.change_exchangerate")
     ]
 
+    @extend_schema_serializer(component_name="ExchangeRateSetInput")
     class InputSerializer(serializers.Serializer):
         base = serializers.CharField(min_length=3, max_length=3)
         quote = serializers.CharField(min_length=3, max_length=3)
@@ -77,6 +85,9 @@ class ExchangeRateSetApi(APIView):
         on = serializers.DateField()
         reference = serializers.CharField(required=False, default="", max_length=255)
 
+    @extend_schema(
+        request=InputSerializer, responses={201: ExchangeRateOutputSerializer}
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -94,10 +105,21 @@ class ExchangeRateImportApi(APIView):
     ]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema_serializer(component_name="ExchangeRateImportInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
         format = serializers.ChoiceField(choices=["ecb", "csv"])
 
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Import report"),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Import report with row errors; nothing committed",
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -118,12 +140,27 @@ class ConvertApi(APIView):
 
     permission_classes = [CanViewFinance]
 
+    @extend_schema_serializer(component_name="ConvertInput")
     class InputSerializer(serializers.Serializer):
         amount = serializers.DecimalField(max_digits=19, decimal_places=4)
         currency = serializers.CharField(min_length=3, max_length=3)
         to = serializers.CharField(min_length=3, max_length=3)
         on = serializers.DateField()
 
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=inline_serializer(
+            "ConvertOutput",
+            fields={
+                "amount": serializers.CharField(),
+                "currency": serializers.CharField(),
+                "rate": serializers.CharField(),
+                "rate_on": serializers.DateField(allow_null=True),
+                "is_exact_date": serializers.BooleanField(),
+                "note": serializers.CharField(),
+            },
+        ),
+    )
     def get(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
@@ -172,6 +209,7 @@ class PayoutImportApi(APIView):
     permission_classes = [require_perms("finance.add_payout", "finance.change_payout")]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema_serializer(component_name="PayoutImportInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
         source = serializers.ChoiceField(
@@ -203,6 +241,16 @@ class PayoutImportApi(APIView):
                 )
             return mapping
 
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Import report"),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Import report with row errors; nothing committed",
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -252,6 +300,7 @@ class ReconciliationRunStartApi(APIView):
 
     permission_classes = [require_perms("finance.add_reconciliationrun")]
 
+    @extend_schema_serializer(component_name="ReconciliationRunStartInput")
     class InputSerializer(serializers.Serializer):
         date_from = serializers.DateField()
         date_to = serializers.DateField()
@@ -262,6 +311,9 @@ class ReconciliationRunStartApi(APIView):
             required=False, default=1, min_value=0
         )
 
+    @extend_schema(
+        request=InputSerializer, responses={201: ReconciliationRunOutputSerializer}
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -314,6 +366,7 @@ class DifferenceListApi(ListAPIView):
 class _DifferenceWriteApi(APIView):
     permission_classes = [require_perms("finance.change_reconciliationdifference")]
 
+    @extend_schema_serializer(component_name="DifferenceWriteInput")
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(max_length=2000)
 
@@ -321,6 +374,10 @@ class _DifferenceWriteApi(APIView):
 class DifferenceNoteApi(_DifferenceWriteApi):
     """Add a note to a difference."""
 
+    @extend_schema(
+        request=_DifferenceWriteApi.InputSerializer,
+        responses=DifferenceOutputSerializer,
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -333,6 +390,10 @@ class DifferenceNoteApi(_DifferenceWriteApi):
 class DifferenceResolveApi(_DifferenceWriteApi):
     """Mark a difference resolved, saying why."""
 
+    @extend_schema(
+        request=_DifferenceWriteApi.InputSerializer,
+        responses=DifferenceOutputSerializer,
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -364,6 +425,7 @@ class ProfitReportApi(APIView):
 
     permission_classes = [CanViewFinance]
 
+    @extend_schema_serializer(component_name="ProfitReportInput")
     class InputSerializer(serializers.Serializer):
         group_by = serializers.ChoiceField(choices=GROUPS, default="period")
         period = serializers.ChoiceField(choices=list(PERIODS), default="month")
@@ -374,6 +436,16 @@ class ProfitReportApi(APIView):
         customer_type = serializers.CharField(required=False, default="")
         tag = serializers.CharField(required=False, default="")
 
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description=(
+                "currency, group_by, period, rows and totals (key, label, orders, "
+                "the figures as decimal strings, margin) and orders_missing_rates"
+            ),
+        ),
+    )
     def get(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
@@ -407,6 +479,16 @@ class OrderProfitApi(APIView):
 
     permission_classes = [CanViewFinance]
 
+    @extend_schema(
+        responses=OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description=(
+                "order, currency, revenue, discounts, refunds, cogs, shipping_cost, "
+                "fees, other_costs, profit (decimal strings), fx_status, fx_note, "
+                "lines (sku, quantity, revenue, cogs, profit)"
+            ),
+        )
+    )
     def get(self, request: Request, order_id: int) -> Response:
         row = order_profit_get(order_id=order_id)
         if row is None:
@@ -454,6 +536,7 @@ class OrderCostRecordApi(APIView):
         require_perms("finance.add_ordercost", "finance.change_ordercost")
     ]
 
+    @extend_schema_serializer(component_name="OrderCostRecordInput")
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=CostKind.choices)
         amount = serializers.DecimalField(max_digits=19, decimal_places=4, min_value=0)
@@ -464,6 +547,21 @@ class OrderCostRecordApi(APIView):
             required=False, allow_null=True, default=None
         )
 
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: inline_serializer(
+                "OrderCostRecordOutput",
+                fields={
+                    "id": serializers.IntegerField(),
+                    "kind": serializers.ChoiceField(choices=CostKind.choices),
+                    "amount": serializers.CharField(),
+                    "currency": serializers.CharField(),
+                    "reference": serializers.CharField(),
+                },
+            )
+        },
+    )
     def post(self, request: Request, order_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

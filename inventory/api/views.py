@@ -7,7 +7,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -113,12 +119,29 @@ class AvailableToSellApi(APIView):
 
     permission_classes = [CanViewStock]
 
+    @extend_schema_serializer(component_name="AvailableToSellInput")
     class InputSerializer(serializers.Serializer):
         product_ids = serializers.ListField(
             child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000
         )
 
-    @extend_schema(parameters=[InputSerializer])
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=inline_serializer(
+            "AvailableToSellOutput",
+            fields={
+                "channel_id": serializers.IntegerField(),
+                "available": inline_serializer(
+                    "AvailableToSellLine",
+                    fields={
+                        "product_id": serializers.IntegerField(),
+                        "available_to_sell": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    )
     def get(self, request: Request, channel_id: int) -> Response:
         serializer = self.InputSerializer(
             data={"product_ids": request.query_params.getlist("product_ids")}
@@ -160,12 +183,30 @@ class WarehouseChoiceApi(APIView):
 
     permission_classes = [CanViewStock]
 
+    @extend_schema_serializer(component_name="WarehouseChoiceInput")
     class InputSerializer(serializers.Serializer):
         lines = _RequestLineSerializer(many=True, allow_empty=False)
         country = serializers.CharField(max_length=2, required=False, default="")
         region = serializers.CharField(max_length=10, required=False, default="")
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses=inline_serializer(
+            "WarehouseChoiceOutput",
+            fields={
+                "warehouses": inline_serializer(
+                    "WarehouseChoiceCandidate",
+                    fields={
+                        "warehouse_id": serializers.IntegerField(),
+                        "code": serializers.CharField(),
+                        "priority": serializers.IntegerField(),
+                        "serves_destination": serializers.BooleanField(),
+                    },
+                    many=True,
+                )
+            },
+        ),
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -198,6 +239,7 @@ class StockReceiveApi(APIView):
 
     permission_classes = [CanChangeStock]
 
+    @extend_schema_serializer(component_name="StockReceiveInput")
     class InputSerializer(serializers.Serializer):
         product_id = serializers.IntegerField(min_value=1)
         warehouse_id = serializers.IntegerField(min_value=1)
@@ -226,6 +268,7 @@ class StockAdjustApi(APIView):
 
     permission_classes = [CanChangeStock]
 
+    @extend_schema_serializer(component_name="StockAdjustInput")
     class InputSerializer(serializers.Serializer):
         product_id = serializers.IntegerField(min_value=1)
         warehouse_id = serializers.IntegerField(min_value=1)
@@ -249,6 +292,7 @@ class StockReturnApi(APIView):
 
     permission_classes = [CanChangeStock]
 
+    @extend_schema_serializer(component_name="StockReturnInput")
     class InputSerializer(serializers.Serializer):
         quantity = serializers.IntegerField(min_value=1)
         allocation_id = serializers.IntegerField(required=False, allow_null=True)
@@ -273,6 +317,7 @@ class StockAllocateApi(APIView):
 
     permission_classes = [CanChangeStock]
 
+    @extend_schema_serializer(component_name="StockAllocateInput")
     class InputSerializer(serializers.Serializer):
         warehouse_id = serializers.IntegerField(min_value=1)
         lines = _RequestLineSerializer(many=True, allow_empty=False)
@@ -316,6 +361,7 @@ class StockReleaseApi(APIView):
 
     permission_classes = [CanChangeStock]
 
+    @extend_schema_serializer(component_name="StockReleaseInput")
     class InputSerializer(_AllocationIdsSerializer):
         reason = serializers.CharField(
             max_length=255, required=False, default="Released"
@@ -337,6 +383,7 @@ class StockShipApi(APIView):
 
     permission_classes = [CanChangeStock]
 
+    @extend_schema_serializer(component_name="StockShipInput")
     class InputSerializer(_AllocationIdsSerializer):
         pass
 
@@ -362,6 +409,7 @@ class TransferCreateApi(APIView):
 
     permission_classes = [CanChangeStock]
 
+    @extend_schema_serializer(component_name="TransferCreateInput")
     class InputSerializer(serializers.Serializer):
         class LineSerializer(serializers.Serializer):
             product_id = serializers.IntegerField(min_value=1)
@@ -445,7 +493,16 @@ class ProductImportApi(APIView):
     permission_classes = [CanChangeProducts]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": _ImportInputSerializer})
+    @extend_schema(
+        request={"multipart/form-data": _ImportInputSerializer},
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Import report"),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Import report with row errors; nothing committed",
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = _ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -465,10 +522,20 @@ class StockCountImportApi(APIView):
     permission_classes = [CanChangeStock]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema_serializer(component_name="StockCountImportInput")
     class InputSerializer(_ImportInputSerializer):
         reference = serializers.CharField(max_length=100, required=False, default="")
 
-    @extend_schema(request={"multipart/form-data": InputSerializer})
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Import report"),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Import report with row errors; nothing committed",
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -501,7 +568,16 @@ class ProductExportApi(APIView):
 
     permission_classes = [CanViewStock]
 
-    @extend_schema(parameters=[_ExportInputSerializer])
+    @extend_schema(
+        parameters=[_ExportInputSerializer],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiTypes.BINARY,
+        },
+    )
     def get(self, request: Request) -> HttpResponse:
         serializer = _ExportInputSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
@@ -518,10 +594,20 @@ class StockCountExportApi(APIView):
 
     permission_classes = [CanViewStock]
 
+    @extend_schema_serializer(component_name="StockCountExportInput")
     class InputSerializer(_ExportInputSerializer):
         warehouse = serializers.CharField(required=False)
 
-    @extend_schema(parameters=[InputSerializer])
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiTypes.BINARY,
+        },
+    )
     def get(self, request: Request) -> HttpResponse:
         serializer = self.InputSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)

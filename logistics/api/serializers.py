@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from logistics.models import (
@@ -62,6 +63,15 @@ class CarrierServiceOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class RateCardZoneOutputSerializer(serializers.Serializer):
+    """One zone as RateCardOutputSerializer.get_zones returns it (schema only)."""
+
+    code = serializers.CharField()
+    destinations = serializers.ListField(child=serializers.CharField())
+    transit_days_max = serializers.IntegerField(allow_null=True)
+    brackets = serializers.IntegerField()
+
+
 class RateCardOutputSerializer(serializers.ModelSerializer):
     zones = serializers.SerializerMethodField()
 
@@ -79,6 +89,7 @@ class RateCardOutputSerializer(serializers.ModelSerializer):
             "zones",
         ]
 
+    @extend_schema_field(RateCardZoneOutputSerializer(many=True))
     def get_zones(self, obj: RateCard) -> list[dict[str, object]]:
         return [
             {

@@ -7,7 +7,13 @@ import mimetypes
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -77,6 +83,14 @@ class ShipmentLabelApi(APIView):
 
     permission_classes = [CanViewShipments]
 
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "application/zpl"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+        }
+    )
     def get(self, request: Request, pk: int) -> FileResponse:
         shipment = get_object_or_404(Shipment, pk=pk)
         if not shipment.label_file:
@@ -142,6 +156,7 @@ class ShipmentBuyLabelApi(APIView):
 
     permission_classes = [CanChangeShipments]
 
+    @extend_schema_serializer(component_name="ShipmentBuyLabelInput")
     class InputSerializer(serializers.Serializer):
         tracking_number = serializers.CharField(
             max_length=100, required=False, default="", allow_blank=True
@@ -163,6 +178,7 @@ class ShipmentVoidApi(APIView):
 
     permission_classes = [CanChangeShipments]
 
+    @extend_schema_serializer(component_name="ShipmentVoidInput")
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(
             max_length=255, required=False, default="", allow_blank=True
@@ -181,6 +197,7 @@ class ShipmentTrackingNumberApi(APIView):
 
     permission_classes = [CanChangeShipments]
 
+    @extend_schema_serializer(component_name="ShipmentTrackingNumberInput")
     class InputSerializer(serializers.Serializer):
         tracking_number = serializers.CharField(max_length=100)
 
@@ -197,6 +214,7 @@ class ShipmentPrintBatchApi(APIView):
 
     permission_classes = [CanChangeShipments]
 
+    @extend_schema_serializer(component_name="ShipmentPrintBatchInput")
     class InputSerializer(serializers.Serializer):
         shipment_ids = serializers.ListField(
             child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000
@@ -223,6 +241,7 @@ class TrackingPollApi(APIView):
 
     permission_classes = [CanChangeShipments]
 
+    @extend_schema_serializer(component_name="TrackingPollOutput")
     class OutputSerializer(serializers.Serializer):
         shipments = serializers.IntegerField()
         updated = serializers.IntegerField()
@@ -241,12 +260,22 @@ class RateCardImportApi(APIView):
     permission_classes = [CanChangeRateCards]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema_serializer(component_name="RateCardImportInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
         file_format = serializers.ChoiceField(choices=["csv", "xlsx"], required=False)
         dry_run = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(request={"multipart/form-data": InputSerializer})
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Import report"),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Import report with row errors; nothing committed",
+            ),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -262,17 +291,40 @@ class RateCardImportApi(APIView):
         return Response(report.as_dict(), status=200 if not report.errors else 400)
 
 
+_TRACKING_IMPORT_OUTPUT = inline_serializer(
+    "ShipmentTrackingNumbersImportOutput",
+    fields={
+        "committed": serializers.BooleanField(),
+        "errors": inline_serializer(
+            "ShipmentTrackingNumbersImportError",
+            fields={
+                "row": serializers.IntegerField(),
+                "message": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
 class ShipmentTrackingNumbersImportApi(APIView):
     """Tracking numbers of rate-card shipments from a file; all rows or none."""
 
     permission_classes = [CanChangeShipments]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema_serializer(component_name="ShipmentTrackingNumbersImportInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
         file_format = serializers.ChoiceField(choices=["csv", "xlsx"], required=False)
 
-    @extend_schema(request={"multipart/form-data": InputSerializer})
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            (200, "application/json"): _TRACKING_IMPORT_OUTPUT,
+            (400, "application/json"): _TRACKING_IMPORT_OUTPUT,
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
