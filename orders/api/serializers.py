@@ -1,8 +1,18 @@
 """Output serializers shared by the order endpoints."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import Order, OrderEvent, OrderLine
+
+
+class OrderLineAllocationOutputSerializer(serializers.Serializer):
+    """Where one line's units were reserved or shipped from."""
+
+    warehouse = serializers.CharField()
+    lot = serializers.CharField(allow_null=True)
+    quantity = serializers.IntegerField()
+    status = serializers.CharField()
 
 
 class OrderLineOutputSerializer(serializers.ModelSerializer):
@@ -26,6 +36,7 @@ class OrderLineOutputSerializer(serializers.ModelSerializer):
             "allocations",
         ]
 
+    @extend_schema_field(OrderLineAllocationOutputSerializer(many=True))
     def get_allocations(self, line: OrderLine) -> list[dict[str, object]]:
         return [
             {

@@ -106,12 +106,12 @@ class OrderShipApi(APIView):
 
     permission_classes = [CanChangeOrders]
 
-    class OutputSerializer(serializers.Serializer):
+    class OrderShipOutputSerializer(serializers.Serializer):
         order = OrderDetailOutputSerializer()
         shipped = serializers.ListField(child=serializers.IntegerField())
         problems = serializers.DictField(child=serializers.CharField())
 
-    @extend_schema(request=None, responses=OutputSerializer)
+    @extend_schema(request=None, responses=OrderShipOutputSerializer)
     def post(self, request: Request, order_id: int) -> Response:
         result = order_ship_prepare(order_id=order_id, actor=request.user)
         return Response(

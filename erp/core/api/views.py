@@ -19,14 +19,14 @@ class HealthApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    class OutputSerializer(serializers.Serializer):
+    class HealthOutputSerializer(serializers.Serializer):
         database = serializers.CharField()
         outbox_pending = serializers.IntegerField()
         outbox_dead = serializers.IntegerField()
         oldest_pending_age_seconds = serializers.IntegerField(allow_null=True)
         worker_heartbeat_age_seconds = serializers.IntegerField(allow_null=True)
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=HealthOutputSerializer)
     def get(self, request: Request) -> Response:
         connection.ensure_connection()
         health = outbox_health()
@@ -37,4 +37,4 @@ class HealthApi(APIView):
             "oldest_pending_age_seconds": health.oldest_pending_age_seconds,
             "worker_heartbeat_age_seconds": health.heartbeat_age_seconds,
         }
-        return Response(self.OutputSerializer(data).data)
+        return Response(self.HealthOutputSerializer(data).data)
