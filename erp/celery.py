@@ -65,6 +65,8 @@ app.conf.beat_schedule = {
     },
 }
 app.autodiscover_tasks()
+# History-import jobs run from connectors.importers.tasks (a package, not an app).
+app.autodiscover_tasks(["connectors.importers"])
 
 
 @worker_init.connect

@@ -456,3 +456,7 @@ class ReviewRuleAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+
+# The history import page lives in its own module; importing it registers it.
+from orders import admin_imports  # noqa: E402, F401

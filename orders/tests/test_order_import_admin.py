@@ -8,7 +8,6 @@ from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-import orders.admin_imports  # noqa: F401 - registers the page until orders.admin imports it
 from connectors.importers.tasks import order_import_run_task
 from connectors.tests.factories import ChannelFactory
 from orders.models import Order, OrderImport, OrderImportFormat, OrderImportStatus
