@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint format demo-reset
+.PHONY: install messages run test lint format demo-reset
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# Compiled catalogues (.mo) are built, never committed: GNU msgfmt when present, else polib.
+messages: install
+	$(BIN)/python manage.py compile_catalogues
+
+run: messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.local start
 
-test: install
+test: messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -22,6 +22,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The .mo files are built, not committed; a bare `pytest` builds them as `make test` does.
+    from django.core.management import call_command
+
+    call_command("compile_catalogues", verbosity=0)
     if _require_postgres() and not settings.TEST_SERVICES.is_postgres:
         raise pytest.UsageError(
             "REQUIRE_POSTGRES=1 but the tests would run on "
