@@ -59,6 +59,11 @@ app.conf.beat_schedule = {
         "task": "connectors.tasks.channels_webhooks_ensure_task",
         "schedule": crontab(hour=3, minute=0),
     },
+    "connectors-shopify-payouts": {
+        # Shopify Payments issues at most one payout a day per currency.
+        "task": "connectors.shopify.payouts.shopify_payouts_fetch_all_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "worker-heartbeat": {
         "task": "erp.core.tasks.heartbeat_enqueue_task",
         "schedule": 60.0,
@@ -67,6 +72,7 @@ app.conf.beat_schedule = {
 app.autodiscover_tasks()
 # History-import jobs run from connectors.importers.tasks (a package, not an app).
 app.autodiscover_tasks(["connectors.importers"])
+app.autodiscover_tasks(["connectors.shopify"], related_name="payouts")
 
 
 @worker_init.connect

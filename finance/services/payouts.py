@@ -179,6 +179,81 @@ def payout_import(
     )
 
 
+# --- gateway APIs --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchedPayout:
+    """One payout a connector read from a gateway's API, mapped to finance's inputs."""
+
+    payout: PayoutInput
+    lines: tuple[PayoutLineInput, ...]
+
+
+@transaction.atomic(durable=True)
+def payouts_api_import(
+    *,
+    channel_id: int | None,
+    gateway: str,
+    payouts: Sequence[FetchedPayout],
+    errors: Sequence[str] = (),
+    reference: str = "",
+) -> PayoutFileReport:
+    """Record the payouts one API fetch brought, each upserted by the gateway's ids.
+
+    Idempotent: fetching the same payouts again changes nothing. A payout finance
+    refuses does not stop the others; it is listed, with what the connector could not
+    read (`errors`), on the import record finance sees.
+    """
+    record = PayoutImport.objects.create(
+        source=PayoutSource.API,
+        gateway=gateway_key(gateway),
+        channel_id=channel_id,
+        file_name=reference[:255],
+        status=PayoutImportStatus.COMMITTED,
+        total_rows=sum(len(p.lines) for p in payouts),
+    )
+    problems = [RowError(0, "", message) for message in errors]
+    results: list[PayoutImportResult] = []
+    for index, item in enumerate(
+        sorted(payouts, key=lambda p: p.payout.external_id), start=1
+    ):
+        try:
+            with transaction.atomic():
+                results.append(
+                    payout_import(
+                        channel_id=channel_id,
+                        payout=item.payout,
+                        lines=item.lines,
+                        source=PayoutSource.API,
+                        payout_import_id=record.pk,
+                    )
+                )
+        except InvalidFinanceDataError as exc:
+            problems.append(RowError(index, item.payout.external_id, exc.message))
+    record.payouts_created = sum(r.created for r in results)
+    record.payouts_updated = sum(r.updated for r in results)
+    record.lines_created = sum(r.lines_created for r in results)
+    record.lines_updated = sum(r.lines_updated for r in results)
+    record.lines_unchanged = sum(r.lines_unchanged for r in results)
+    record.errors = [e.as_dict() for e in problems]
+    if problems and not results:
+        record.status = PayoutImportStatus.FAILED
+    record.save()
+    return PayoutFileReport(
+        import_id=record.pk,
+        committed=bool(results) or not problems,
+        total_rows=record.total_rows,
+        payouts_created=record.payouts_created,
+        payouts_updated=record.payouts_updated,
+        lines_created=record.lines_created,
+        lines_updated=record.lines_updated,
+        lines_unchanged=record.lines_unchanged,
+        errors=tuple(problems),
+        payout_ids=tuple(r.payout_id for r in results),
+    )
+
+
 # --- report files --------------------------------------------------------------------
 
 

@@ -43,6 +43,7 @@ from connectors.shopify.testing.orders import (
     rest_order_variant,
     rest_transactions_variant,
 )
+from connectors.shopify.testing.payouts import FakePaymentsAccount
 from connectors.shopify.testing.schema import (
     SCHEMA_VERSION,
     admin_schema,
@@ -186,6 +187,7 @@ class FakeShopifyStore:
             "currencyCode": currency,
         }
         self.orders: dict[str, FakeOrder] = {}
+        self.payments_account = FakePaymentsAccount(currency=currency)
         self.inventory: dict[tuple[str, str], dict[str, int]] = {}
         self.inventory_mutations: list[dict[str, Any]] = []
         self.cancellations: list[dict[str, Any]] = []
@@ -566,6 +568,7 @@ class FakeShopifyStore:
             "fulfillmentEventCreate": self._fulfillment_event_create,
             "webhookSubscriptions": self._webhook_subscriptions,
             "webhookSubscriptionCreate": self._webhook_subscription_create,
+            "shopifyPaymentsAccount": lambda _info: self.payments_account.graphql(),
         }
 
     def _order_by_gid(self, order_gid: str) -> dict[str, Any] | None:
