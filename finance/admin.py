@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from erp.core.admin import ReadOnlyAdmin
@@ -23,6 +26,7 @@ from finance.models import (
     Refund,
     RefundLine,
 )
+from finance.selectors.reconciliation import difference_history
 from finance.services.fx import exchange_rate_set
 from finance.services.profit import order_profit_refresh
 
@@ -176,6 +180,33 @@ class ReconciliationDifferenceAdmin(ReadOnlyAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["message", "order__number"]
     list_select_related = ["order", "last_run"]
+    readonly_fields = ["history", "report_link"]
+
+    @admin.display(description=_("history"))
+    def history(self, obj: ReconciliationDifference) -> str:
+        rows = difference_history([obj]).get(obj.pk, [])
+        if not rows:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),  # noqa: S308 (a constant separator)
+            "{} {} · {}: {}",
+            (
+                (
+                    f"{n['at']:%Y-%m-%d %H:%M}",
+                    n["by"] or "—",
+                    n["action_label"],
+                    n["text"],
+                )
+                for n in rows
+            ),
+        )
+
+    @admin.display(description=_("resolve or reopen"))
+    def report_link(self, obj: ReconciliationDifference) -> str:
+        url = f"{reverse('finance:reconciliation')}?status=all&id={obj.pk}"
+        return format_html(
+            '<a href="{}">{}</a>', url, _("On the reconciliation report")
+        )
 
 
 @admin.register(OrderCost)

@@ -90,6 +90,14 @@ class DifferenceStatus(models.TextChoices):
     GONE = "gone", _("No longer found")
 
 
+class NoteAction(models.TextChoices):
+    """What a note in a difference's history did besides saying something."""
+
+    NOTE = "note", _("Note")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+
+
 class CostKind(models.TextChoices):
     """What a cost figure of an order is."""
 

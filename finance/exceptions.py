@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from erp.core.exceptions import ApplicationError
+from erp.core.exceptions import ApplicationError, ConflictError
 
 
 class MissingRateError(ApplicationError):
@@ -41,3 +41,9 @@ class InvalidFinanceDataError(ApplicationError):
     """A payment, refund, payout or cost figure is incomplete or contradictory."""
 
     code = "finance_data_invalid"
+
+
+class DifferenceStatusError(ConflictError):
+    """A reconciliation difference is not in the state the change needs."""
+
+    code = "difference_status"

@@ -15,4 +15,9 @@ urlpatterns = [
         views.difference_resolve,
         name="difference-resolve",
     ),
+    path(
+        "reconciliation/differences/<int:pk>/reopen/",
+        views.difference_reopen,
+        name="difference-reopen",
+    ),
 ]

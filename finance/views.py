@@ -24,7 +24,12 @@ from django.views.decorators.http import require_POST
 
 from erp.core.exceptions import ApplicationError
 from finance.charts import svg_bars
-from finance.choices import CustomerType, DifferenceKind, DifferenceStatus
+from finance.choices import (
+    CustomerType,
+    DifferenceKind,
+    DifferenceStatus,
+    NoteAction,
+)
 from finance.exports import XLSX_CONTENT_TYPE, xlsx_table
 from finance.models import ReconciliationDifference, ReconciliationRun
 from finance.selectors.profit import (
@@ -34,7 +39,9 @@ from finance.selectors.profit import (
     ProfitFilters,
     profit_aggregate,
 )
+from finance.selectors.reconciliation import difference_history
 from finance.services.reconciliation import (
+    reconciliation_difference_reopen,
     reconciliation_difference_resolve,
     reconciliation_run,
 )
@@ -193,6 +200,9 @@ def _differences(request: HttpRequest) -> Any:
     run_id = request.GET.get("run", "")
     if run_id.isdigit():
         qs = qs.filter(items__run_id=int(run_id)).distinct()
+    difference_id = request.GET.get("id", "")
+    if difference_id.isdigit():
+        qs = qs.filter(pk=int(difference_id))
     return qs.order_by("kind", "pk"), status, kind
 
 
@@ -248,12 +258,17 @@ def reconciliation_report(request: HttpRequest) -> HttpResponse:
                     d.expected,
                     d.actual,
                     d.message,
-                    " | ".join(n["text"] for n in d.notes),
+                    " | ".join(
+                        f"{n.get('action', NoteAction.NOTE)}: {n['text']}"
+                        for n in d.notes
+                    ),
                 ]
                 for d in differences
             ],
         )
         return _xlsx(content, "reconciliation")
+    shown = list(differences[:500])
+    history = difference_history(shown)
     return render(
         request,
         "finance/reconciliation.html",
@@ -261,7 +276,7 @@ def reconciliation_report(request: HttpRequest) -> HttpResponse:
             "title": _("Reconciliation"),
             "form": form,
             "runs": ReconciliationRun.objects.select_related("channel")[:10],
-            "differences": differences[:500],
+            "differences": [(d, history.get(d.pk, [])) for d in shown],
             "status": status,
             "kind": kind,
             "statuses": DifferenceStatus.choices,
@@ -293,3 +308,26 @@ def difference_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("Difference %(id)s resolved.") % {"id": difference.pk}
         )
     return HttpResponseRedirect(reverse("finance:reconciliation"))
+
+
+@require_POST
+@finance_required
+def difference_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm("finance.change_reconciliationdifference"):
+        raise PermissionDenied
+    difference = get_object_or_404(ReconciliationDifference, pk=pk)
+    try:
+        reconciliation_difference_reopen(
+            difference_id=difference.pk,
+            note=request.POST.get("note", ""),
+            actor_id=request.user.pk,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Difference %(id)s reopened.") % {"id": difference.pk}
+        )
+    return HttpResponseRedirect(
+        f"{reverse('finance:reconciliation')}?status=all&id={difference.pk}"
+    )

@@ -38,6 +38,11 @@ urlpatterns = [
         views.DifferenceResolveApi.as_view(),
         name="difference-resolve",
     ),
+    path(
+        "reconciliation/differences/<int:pk>/reopen/",
+        views.DifferenceReopenApi.as_view(),
+        name="difference-reopen",
+    ),
     path("profit/", views.ProfitReportApi.as_view(), name="profit"),
     path(
         "orders/<int:order_id>/profit/",

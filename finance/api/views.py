@@ -48,6 +48,7 @@ from finance.services.payouts import payout_file_import
 from finance.services.profit import order_cost_record
 from finance.services.reconciliation import (
     reconciliation_difference_note,
+    reconciliation_difference_reopen,
     reconciliation_difference_resolve,
     reconciliation_run,
 )
@@ -347,6 +348,7 @@ class DifferenceOutputSerializer(serializers.ModelSerializer):
             "message",
             "notes",
             "resolved_at",
+            "resolved_by",
             "first_run",
             "last_run",
         ]
@@ -398,6 +400,27 @@ class DifferenceResolveApi(_DifferenceWriteApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         difference = reconciliation_difference_resolve(
+            difference_id=pk, note=data.validated_data["text"], actor_id=request.user.pk
+        )
+        return Response(DifferenceOutputSerializer(difference).data)
+
+
+class DifferenceReopenApi(_DifferenceWriteApi):
+    """Reopen a resolved difference, saying why (its notes keep the history)."""
+
+    @extend_schema(
+        request=_DifferenceWriteApi.InputSerializer,
+        responses={
+            200: DifferenceOutputSerializer,
+            409: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The difference is not resolved"
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        difference = reconciliation_difference_reopen(
             difference_id=pk, note=data.validated_data["text"], actor_id=request.user.pk
         )
         return Response(DifferenceOutputSerializer(difference).data)

@@ -112,7 +112,7 @@ class ReconciliationDifference(TimeStampedModel):
         choices=DifferenceStatus.choices,
         default=DifferenceStatus.OPEN,
     )
-    # [{"at", "by", "text"}], append-only.
+    # [{"at", "by", "text", "action"}], append-only: the history of the difference.
     notes = models.JSONField(_("notes"), default=list, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(

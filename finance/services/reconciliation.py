@@ -36,12 +36,13 @@ from finance.choices import (
     MONEY_IN_KINDS,
     DifferenceKind,
     DifferenceStatus,
+    NoteAction,
     PaymentKind,
     PayoutLineKind,
     ReconciliationRunStatus,
     ReconciliationSubject,
 )
-from finance.exceptions import InvalidFinanceDataError
+from finance.exceptions import DifferenceStatusError, InvalidFinanceDataError
 from finance.gateways import PAYOUT_GATEWAYS
 from finance.locks import difference_lock
 from finance.models import (
@@ -595,8 +596,24 @@ def reconciliation_run(
     return run
 
 
-def _note(text: str, actor_id: int | None) -> dict[str, Any]:
-    return {"at": timezone.now().isoformat(), "by": actor_id, "text": text}
+def _note(
+    text: str, actor_id: int | None, action: str = NoteAction.NOTE
+) -> dict[str, Any]:
+    return {
+        "at": timezone.now().isoformat(),
+        "by": actor_id,
+        "text": text,
+        "action": action,
+    }
+
+
+def _difference_locked(difference_id: int) -> ReconciliationDifference:
+    difference = difference_lock(difference_id=difference_id)
+    if difference is None:
+        raise InvalidFinanceDataError(
+            f"Difference {difference_id} does not exist.", difference_id=difference_id
+        )
+    return difference
 
 
 @transaction.atomic
@@ -609,11 +626,7 @@ def reconciliation_difference_note(
     """
     if not text.strip():
         raise InvalidFinanceDataError("The note is empty.")
-    difference = difference_lock(difference_id=difference_id)
-    if difference is None:
-        raise InvalidFinanceDataError(
-            f"Difference {difference_id} does not exist.", difference_id=difference_id
-        )
+    difference = _difference_locked(difference_id)
     difference.notes = [*difference.notes, _note(text.strip(), actor_id)]
     difference.save(update_fields=["notes", "updated_at"])
     return difference
@@ -629,15 +642,55 @@ def reconciliation_difference_resolve(
     """
     if not note.strip():
         raise InvalidFinanceDataError("Say why the difference is resolved.")
-    difference = difference_lock(difference_id=difference_id)
-    if difference is None:
-        raise InvalidFinanceDataError(
-            f"Difference {difference_id} does not exist.", difference_id=difference_id
+    difference = _difference_locked(difference_id)
+    if difference.status == DifferenceStatus.RESOLVED:
+        raise DifferenceStatusError(
+            f"Difference {difference_id} is already resolved.",
+            difference_id=difference_id,
+            status=difference.status,
         )
-    difference.notes = [*difference.notes, _note(note.strip(), actor_id)]
+    difference.notes = [
+        *difference.notes,
+        _note(note.strip(), actor_id, NoteAction.RESOLVED),
+    ]
     difference.status = DifferenceStatus.RESOLVED
     difference.resolved_at = timezone.now()
     difference.resolved_by_id = actor_id
+    difference.save(
+        update_fields=["notes", "status", "resolved_at", "resolved_by", "updated_at"]
+    )
+    return difference
+
+
+@transaction.atomic
+def reconciliation_difference_reopen(
+    *, difference_id: int, note: str, actor_id: int | None
+) -> ReconciliationDifference:
+    """Reopen a resolved difference, saying why; its notes keep the whole history.
+
+    Open again, the next run that checks its subject updates it, or marks it gone
+    when the data no longer shows it.
+    Locks: the difference row.
+    Raises: InvalidFinanceDataError (no reason, unknown id); DifferenceStatusError
+    when the difference is not resolved.
+    """
+    if not note.strip():
+        raise InvalidFinanceDataError("Say why the difference is reopened.")
+    difference = _difference_locked(difference_id)
+    if difference.status != DifferenceStatus.RESOLVED:
+        raise DifferenceStatusError(
+            f"Difference {difference_id} is {difference.get_status_display().lower()}, "
+            "not resolved; only a resolved difference can be reopened.",
+            difference_id=difference_id,
+            status=difference.status,
+        )
+    difference.notes = [
+        *difference.notes,
+        _note(note.strip(), actor_id, NoteAction.REOPENED),
+    ]
+    difference.status = DifferenceStatus.OPEN
+    difference.resolved_at = None
+    difference.resolved_by = None
     difference.save(
         update_fields=["notes", "status", "resolved_at", "resolved_by", "updated_at"]
     )

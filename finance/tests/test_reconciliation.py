@@ -5,13 +5,14 @@ import pytest
 
 from connectors.tests.factories import ChannelFactory
 from finance.choices import DifferenceKind, DifferenceStatus, ReconciliationSubject
-from finance.exceptions import InvalidFinanceDataError
+from finance.exceptions import DifferenceStatusError, InvalidFinanceDataError
 from finance.inputs import PayoutInput, PayoutLineInput
 from finance.models import ReconciliationDifference, ReconciliationItem
 from finance.services.payments import order_payments_record
 from finance.services.payouts import payout_import
 from finance.services.reconciliation import (
     reconciliation_difference_note,
+    reconciliation_difference_reopen,
     reconciliation_difference_resolve,
     reconciliation_run,
 )
@@ -354,6 +355,100 @@ def test_resolving_needs_a_reason(seeded_month):
         )
     difference.refresh_from_db()
     assert difference.status == DifferenceStatus.OPEN
+
+
+def test_a_reopened_difference_is_open_again_and_keeps_its_history(
+    seeded_month, finance_user
+):
+    # given: resolved by finance
+    reconciliation_run(date_from=MAY_FIRST, date_to=MAY_LAST)
+    difference = ReconciliationDifference.objects.get(kind=D.AMOUNT_MISMATCH)
+    reconciliation_difference_resolve(
+        difference_id=difference.pk,
+        note="Stripe kept 1.00 as a dispute fee.",
+        actor_id=finance_user.pk,
+    )
+
+    # when
+    reconciliation_difference_reopen(
+        difference_id=difference.pk,
+        note="Stripe says there was no dispute.",
+        actor_id=finance_user.pk,
+    )
+
+    # then
+    difference.refresh_from_db()
+    assert difference.status == DifferenceStatus.OPEN
+    assert (difference.resolved_at, difference.resolved_by) == (None, None)
+    assert [(n["action"], n["text"], n["by"]) for n in difference.notes] == [
+        ("resolved", "Stripe kept 1.00 as a dispute fee.", finance_user.pk),
+        ("reopened", "Stripe says there was no dispute.", finance_user.pk),
+    ]
+
+    # and the next run finds it again and leaves it open; resolving again works
+    reconciliation_run(date_from=MAY_FIRST, date_to=MAY_LAST)
+    difference.refresh_from_db()
+    assert difference.status == DifferenceStatus.OPEN
+    reconciliation_difference_resolve(
+        difference_id=difference.pk, note="Refund issued.", actor_id=finance_user.pk
+    )
+    difference.refresh_from_db()
+    assert [n["action"] for n in difference.notes] == [
+        "resolved",
+        "reopened",
+        "resolved",
+    ]
+
+
+def test_a_reopened_difference_the_data_no_longer_shows_is_gone_after_a_run(
+    seeded_month,
+):
+    reconciliation_run(date_from=MAY_FIRST, date_to=MAY_LAST)
+    difference = ReconciliationDifference.objects.get(kind=D.PAID_NO_PAYOUT)
+    reconciliation_difference_resolve(
+        difference_id=difference.pk, note="Paid out in June.", actor_id=None
+    )
+    reconciliation_difference_reopen(
+        difference_id=difference.pk, note="Check the June payout.", actor_id=None
+    )
+    _payout(
+        "shopify_payments",
+        "sp-77",
+        [_line("bt-4", "charge", "30.00", ref="t4", order_ref="ext-1004")],
+        day="2025-06-02",
+    )
+
+    reconciliation_run(date_from=MAY_FIRST, date_to=MAY_LAST)
+
+    difference.refresh_from_db()
+    assert difference.status == DifferenceStatus.GONE
+
+
+def test_only_a_resolved_difference_can_be_reopened_and_only_with_a_reason(
+    seeded_month,
+):
+    reconciliation_run(date_from=MAY_FIRST, date_to=MAY_LAST)
+    difference = ReconciliationDifference.objects.get(kind=D.AMOUNT_MISMATCH)
+
+    with pytest.raises(DifferenceStatusError):
+        reconciliation_difference_reopen(
+            difference_id=difference.pk, note="Look again.", actor_id=None
+        )
+    reconciliation_difference_resolve(
+        difference_id=difference.pk, note="Fine.", actor_id=None
+    )
+    with pytest.raises(InvalidFinanceDataError):
+        reconciliation_difference_reopen(
+            difference_id=difference.pk, note="  ", actor_id=None
+        )
+    with pytest.raises(DifferenceStatusError):
+        reconciliation_difference_resolve(
+            difference_id=difference.pk, note="Fine again.", actor_id=None
+        )
+
+    difference.refresh_from_db()
+    assert difference.status == DifferenceStatus.RESOLVED
+    assert [n["text"] for n in difference.notes] == ["Fine."]
 
 
 def test_command_prints_the_differences(seeded_month, capsys):

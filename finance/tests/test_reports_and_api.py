@@ -1,3 +1,4 @@
+import datetime
 import io
 
 import pytest
@@ -93,7 +94,71 @@ def test_reconciliation_page_runs_lists_and_resolves(finance_client, seeded_mont
         load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True)
     )
     assert len(rows) == 7
-    assert any(r[3] == "#1004" and r[8] == "Paid out in June." for r in rows)
+    assert any(r[3] == "#1004" and r[8] == "resolved: Paid out in June." for r in rows)
+
+
+def test_reconciliation_page_reopens_a_resolved_difference_with_its_history(
+    finance_client, finance_user, seeded_month
+):
+    # given
+    finance_client.post(
+        reverse("finance:reconciliation"),
+        {"date_from": "2025-05-01", "date_to": "2025-05-31"},
+    )
+    difference = ReconciliationDifference.objects.get(order=seeded_month["no_payout"])
+    finance_client.post(
+        reverse("finance:difference-resolve", args=[difference.pk]),
+        {"note": "Paid out in June."},
+    )
+    resolved_page = finance_client.get(
+        reverse("finance:reconciliation"), {"status": "resolved"}
+    ).content.decode()
+    assert reverse("finance:difference-reopen", args=[difference.pk]) in resolved_page
+
+    # when
+    answer = finance_client.post(
+        reverse("finance:difference-reopen", args=[difference.pk]),
+        {"note": "Not in the June payout either."},
+    )
+    page = finance_client.get(answer["Location"]).content.decode()
+
+    # then
+    difference.refresh_from_db()
+    assert difference.status == DifferenceStatus.OPEN
+    assert page.count('data-kind="') == 1
+    assert 'data-status="open"' in page
+    assert "fiona · Resolved: Paid out in June." in page
+    assert "fiona · Reopened: Not in the June payout either." in page
+    assert reverse("finance:difference-resolve", args=[difference.pk]) in page
+
+
+def test_admin_shows_a_difference_with_its_history(
+    admin_client, seeded_month, finance_user
+):
+    from finance.services.reconciliation import (
+        reconciliation_difference_reopen,
+        reconciliation_difference_resolve,
+        reconciliation_run,
+    )
+
+    reconciliation_run(
+        date_from=datetime.date(2025, 5, 1), date_to=datetime.date(2025, 5, 31)
+    )
+    difference = ReconciliationDifference.objects.get(order=seeded_month["no_payout"])
+    reconciliation_difference_resolve(
+        difference_id=difference.pk, note="Paid in June.", actor_id=finance_user.pk
+    )
+    reconciliation_difference_reopen(
+        difference_id=difference.pk, note="It was not.", actor_id=finance_user.pk
+    )
+
+    page = admin_client.get(
+        reverse("admin:finance_reconciliationdifference_change", args=[difference.pk])
+    ).content.decode()
+
+    assert "fiona · Resolved: Paid in June.<br>" in page
+    assert "fiona · Reopened: It was not." in page
+    assert f"?status=all&amp;id={difference.pk}" in page
 
 
 def test_api_convert_and_set_rate(finance_api, fixture_bytes):
@@ -168,6 +233,41 @@ def test_api_payout_import_runs_and_resolves(finance_api, fixture_bytes, seeded_
     # the Stripe sample's lines name orders this store does not have: 4 more orphans
     assert run.json()["summary"]["payout_line_no_order"] == 1 + 4
     assert resolved.json()["status"] == "resolved"
+
+
+def test_api_reopens_a_resolved_difference_and_refuses_an_open_one(
+    finance_api, finance_user, seeded_month
+):
+    # given
+    finance_api.post(
+        "/api/v1/finance/reconciliation/runs/start/",
+        {"date_from": "2025-05-01", "date_to": "2025-05-31"},
+        format="json",
+    )
+    difference = ReconciliationDifference.objects.get(order=seeded_month["no_payout"])
+    url = f"/api/v1/finance/reconciliation/differences/{difference.pk}"
+    refused = finance_api.post(f"{url}/reopen/", {"text": "again"}, format="json")
+    finance_api.post(f"{url}/resolve/", {"text": "Paid in June."}, format="json")
+
+    # when
+    reopened = finance_api.post(
+        f"{url}/reopen/", {"text": "Not in June."}, format="json"
+    )
+
+    # then
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "difference_status"
+    assert reopened.status_code == 200
+    body = reopened.json()
+    assert (body["status"], body["resolved_at"], body["resolved_by"]) == (
+        "open",
+        None,
+        None,
+    )
+    assert [(n["action"], n["text"], n["by"]) for n in body["notes"]] == [
+        ("resolved", "Paid in June.", finance_user.pk),
+        ("reopened", "Not in June.", finance_user.pk),
+    ]
 
 
 def test_api_profit_and_order_cost(finance_api, seeded_order):
