@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # imports the core services), and an unused provider costs nothing.
 PROVIDER_MODULES = {
     "shopify": "connectors.shopify.provider",
+    "woocommerce": "connectors.woocommerce.provider",
 }
 
 
@@ -59,6 +60,17 @@ class StockPushOutcome(Protocol):
     failed: int
     calls: int
     errors: list[dict[str, str]]
+
+
+@dataclass
+class StockPushResult:
+    """A StockPushOutcome to fill in: quantities set, left alone, failed; calls made."""
+
+    pushed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    calls: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
 
 
 class Provider(Protocol):

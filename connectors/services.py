@@ -28,6 +28,7 @@ from connectors.exceptions import (
 )
 from connectors.models import (
     Channel,
+    ChannelListing,
     SyncCursor,
     SyncKind,
     SyncRun,
@@ -180,15 +181,20 @@ def webhook_receipt_reject(
     body: str,
     headers: Mapping[str, str],
     reason: str,
+    status: str = WebhookReceiptStatus.REJECTED,
 ) -> WebhookReceipt:
-    """Keep a visible record of a delivery we refused (bad or missing signature)."""
+    """Keep a visible record of a delivery we refused.
+
+    REJECTED for a bad or missing signature; FAILED for a signed delivery we cannot
+    read (a body that is not JSON), which counts against the store's sync health.
+    """
     receipt = WebhookReceipt.objects.create(
         channel_id=channel_id,
         topic=topic[:100],
         delivery_id=None,
         body=body[:REJECTED_BODY_LIMIT],
         headers=dict(headers),
-        status=WebhookReceiptStatus.REJECTED,
+        status=status,
         error=reason,
     )
     logger.warning(
@@ -648,3 +654,55 @@ def channel_access_token_store(
         ]
     )
     return channel
+
+
+@transaction.atomic(durable=True)
+def channel_credentials_update(
+    *, channel_id: int, values: Mapping[str, str]
+) -> Channel:
+    """Add or replace some of a store's credentials (kept encrypted)."""
+    channel = Channel.objects.get(pk=channel_id)
+    channel.credentials = {**(channel.credentials or {}), **dict(values)}
+    channel.save(update_fields=["credentials", "updated_at"])
+    return channel
+
+
+# --- Listings: what the store shows and what we set -------------------------------------
+
+
+def listings_store_quantity_record(
+    *, channel_id: int, quantities: Mapping[str, int], seen_at: datetime
+) -> int:
+    """Note the quantity the store reports per store variant id; returns rows changed.
+
+    A late report must not overwrite a newer one. A figure other than the one we last
+    set shows as drift on the listing; the next push sets ours again.
+    """
+    changed = 0
+    for variant_id, quantity in quantities.items():
+        changed += ChannelListing.objects.filter(
+            Q(store_quantity_at__isnull=True) | Q(store_quantity_at__lt=seen_at),
+            channel_id=channel_id,
+            external_variant_id=variant_id,
+        ).update(store_quantity=quantity, store_quantity_at=seen_at)
+    return changed
+
+
+def listings_pushed_record(*, quantities: Mapping[int, int]) -> None:
+    """Note what the store holds after a push (listing id → quantity set).
+
+    One UPDATE per distinct quantity: bulk_update writes a CASE per row and field,
+    seconds for a batch of hundreds.
+    """
+    now = timezone.now()
+    by_quantity: dict[int, list[int]] = {}
+    for listing_id, quantity in quantities.items():
+        by_quantity.setdefault(quantity, []).append(listing_id)
+    for quantity, listing_ids in sorted(by_quantity.items()):
+        ChannelListing.objects.filter(pk__in=listing_ids).update(
+            pushed_quantity=quantity,
+            pushed_at=now,
+            store_quantity=quantity,
+            store_quantity_at=now,
+            updated_at=now,
+        )

@@ -4,6 +4,7 @@ from django.urls import path
 
 from connectors.shopify.oauth import shopify_oauth_callback, shopify_oauth_start
 from connectors.shopify.webhooks import shopify_webhook
+from connectors.woocommerce.webhooks import woocommerce_webhook
 
 app_name = "connectors"
 
@@ -21,4 +22,9 @@ urlpatterns = [
         name="shopify-oauth-callback",
     ),
     path("shopify/<slug:channel_code>/", shopify_webhook, name="shopify-webhook"),
+    path(
+        "woocommerce/<slug:channel_code>/",
+        woocommerce_webhook,
+        name="woocommerce-webhook",
+    ),
 ]
