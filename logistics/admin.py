@@ -19,6 +19,8 @@ from logistics.models import (
     CarrierAccount,
     CarrierService,
     CustomsItem,
+    DeliveryPromise,
+    IncotermRule,
     Package,
     RateCard,
     RateCardRate,
@@ -197,6 +199,27 @@ class ShippingRuleAdmin(admin.ModelAdmin):
     ]
 
 
+@admin.register(DeliveryPromise)
+class DeliveryPromiseAdmin(admin.ModelAdmin):
+    list_display = [
+        "channel",
+        "destinations",
+        "business_days",
+        "handling_days",
+        "is_active",
+    ]
+    list_filter = ["is_active", "channel"]
+    list_select_related = ["channel"]
+
+
+@admin.register(IncotermRule)
+class IncotermRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "destinations", "incoterm", "is_active"]
+    list_filter = ["incoterm", "is_active"]
+    list_editable = ["position", "is_active"]
+    filter_horizontal = ["channels"]
+
+
 # --- shipments -----------------------------------------------------------------------
 
 
@@ -213,12 +236,19 @@ class _ReadOnlyInline(admin.TabularInline):
 
 class PackageInline(_ReadOnlyInline):
     model = Package
-    fields = ["weight_grams", "length_mm", "width_mm", "height_mm", "tracking_number"]
+    fields = [
+        "weight_grams",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "reference",
+        "tracking_number",
+    ]
 
 
 class ShipmentItemInline(_ReadOnlyInline):
     model = ShipmentItem
-    fields = ["sku", "title", "quantity", "barcode"]
+    fields = ["sku", "title", "quantity", "barcode", "unit_weight_grams"]
 
 
 class CustomsItemInline(_ReadOnlyInline):
@@ -245,6 +275,8 @@ class RateQuoteInline(_ReadOnlyInline):
         "compared_amount",
         "compared_currency",
         "transit_days",
+        "parcel_count",
+        "duty_amount",
         "reason",
     ]
 
@@ -304,6 +336,7 @@ class ShipmentAdmin(admin.ModelAdmin):
         "tracking_status",
         "service",
         "selection_reason",
+        "promise_note",
         "tracking_number",
         "tracking_link",
         "label_link",
@@ -311,6 +344,8 @@ class ShipmentAdmin(admin.ModelAdmin):
         "label_currency",
         "ship_to",
         "incoterm",
+        "duty_amount",
+        "duty_currency",
         "error",
         "label_purchased_at",
         "shipped_at",

@@ -64,6 +64,15 @@ class LabelFormat(models.TextChoices):
     PNG = "PNG", "PNG"
 
 
+class WebhookDeliveryStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
+    PROCESSED = "processed", _("Processed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    FAILED = "failed", _("Failed")
+    REJECTED = "rejected", _("Rejected (bad credential)")
+
+
 class Incoterm(models.TextChoices):
     DAP = "DAP", _("DAP (recipient pays duties)")
     DDP = "DDP", _("DDP (we pay duties)")

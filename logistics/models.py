@@ -18,6 +18,7 @@ from logistics.choices import (
     RateQuoteStatus,
     ShipmentStatus,
     TrackingStatus,
+    WebhookDeliveryStatus,
 )
 
 
@@ -412,6 +413,16 @@ class Shipment(TimeStampedModel):
     incoterm = models.CharField(
         _("incoterm"), max_length=3, choices=Incoterm.choices, default=Incoterm.DAP
     )
+    promise_note = models.CharField(_("delivery promise"), max_length=300, blank=True)
+    packaging_grams = models.PositiveIntegerField(
+        _("packaging per parcel (g)"),
+        default=0,
+        help_text=_("Added to every parcel when the goods are split into several."),
+    )
+    duty_amount = money_field(
+        verbose_name=_("duties and taxes (we pay)"), null=True, blank=True
+    )
+    duty_currency = currency_field(verbose_name=_("duty currency"), blank=True)
     # Stock reservations this shipment takes away; orders hands them to inventory
     # when the shipment is confirmed.
     allocation_ids = models.JSONField(_("allocations"), default=list, blank=True)
@@ -498,6 +509,10 @@ class ShipmentItem(models.Model):
     title = models.CharField(_("title"), max_length=255, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"))
     barcode = models.CharField(_("barcode"), max_length=64, blank=True)
+    unit_weight_grams = models.PositiveIntegerField(_("unit weight (g)"), default=0)
+    length_mm = models.PositiveIntegerField(_("length (mm)"), default=0)
+    width_mm = models.PositiveIntegerField(_("width (mm)"), default=0)
+    height_mm = models.PositiveIntegerField(_("height (mm)"), default=0)
 
     class Meta:
         ordering = ["shipment_id", "sku", "pk"]
@@ -562,6 +577,14 @@ class RateQuote(models.Model):
         _("status"), max_length=10, choices=RateQuoteStatus.choices
     )
     reason = models.CharField(_("why"), max_length=500, blank=True)
+    parcel_count = models.PositiveSmallIntegerField(_("parcels"), default=1)
+    parcels = models.JSONField(
+        _("parcels quoted"),
+        default=list,
+        blank=True,
+        help_text=_("The parcels this price is for, after splitting to the limits."),
+    )
+    duty_amount = money_field(verbose_name=_("duties and taxes"), null=True, blank=True)
     raw = models.JSONField(_("carrier data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
@@ -607,3 +630,146 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shipment_id} {self.occurred_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class DeliveryPromise(TimeStampedModel):
+    """A store's promise to its customers, e.g. delivered within 5 business days to the US.
+
+    The cheapest service is only chosen among those fast enough to keep it; a region
+    ("US-HI") beats its country, a country beats "anywhere" (no destinations).
+    """
+
+    channel = models.ForeignKey(
+        "connectors.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("store"),
+    )
+    destinations = models.JSONField(
+        _("destinations"),
+        default=list,
+        blank=True,
+        help_text=_('Countries ("US") or regions ("US-HI"); empty = anywhere.'),
+    )
+    business_days = models.PositiveSmallIntegerField(
+        _("delivered within (business days)")
+    )
+    handling_days = models.PositiveSmallIntegerField(
+        _("handling (business days)"),
+        default=0,
+        help_text=_("Days before the parcel leaves; the carrier gets the rest."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["channel_id", "business_days", "pk"]
+        verbose_name = _("delivery promise")
+        verbose_name_plural = _("delivery promises")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(business_days__gt=models.F("handling_days")),
+                name="deliverypromise_days_gt_handling",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = ", ".join(self.destinations) or "*"
+        return f"{self.channel_id}: {self.business_days} d to {where}"
+
+    @property
+    def carrier_days(self) -> int:
+        return self.business_days - self.handling_days
+
+
+class IncotermRule(TimeStampedModel):
+    """Who pays import duties and taxes: DDP (we, the shipper) or DAP (the customer).
+
+    Read in position order, first match wins; cross-border shipments no rule covers
+    go DAP.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveIntegerField(_("order of evaluation"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    channels = models.ManyToManyField(
+        "connectors.Channel",
+        blank=True,
+        related_name="+",
+        verbose_name=_("only for stores"),
+    )
+    destinations = models.JSONField(
+        _("destinations"),
+        default=list,
+        blank=True,
+        help_text=_('Countries ("GB") or regions; empty = anywhere.'),
+    )
+    incoterm = models.CharField(
+        _("incoterm"), max_length=3, choices=Incoterm.choices, default=Incoterm.DDP
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("duty terms rule")
+        verbose_name_plural = _("duty terms rules")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.incoterm})"
+
+
+class CarrierWebhookDelivery(TimeStampedModel):
+    """One push from a carrier's tracking webhook, stored raw before it is acknowledged.
+
+    Rejected (bad credential) and duplicate deliveries keep no body hash, so they never
+    stop a genuine delivery from being stored.
+    """
+
+    account = models.ForeignKey(
+        CarrierAccount,
+        on_delete=models.PROTECT,
+        related_name="webhook_deliveries",
+        verbose_name=_("carrier account"),
+    )
+    carrier = models.CharField(_("carrier"), max_length=20)
+    body = models.TextField(_("raw body"), blank=True)
+    # NULL for rejected and duplicate deliveries (see the class docstring).
+    body_sha256 = models.CharField(  # noqa: DJ001
+        _("body hash"), max_length=64, null=True, blank=True
+    )
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.RECEIVED,
+    )
+    error = models.TextField(_("error"), blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    shipment = models.ForeignKey(
+        Shipment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_deliveries",
+        verbose_name=_("shipment"),
+    )
+    events_recorded = models.PositiveSmallIntegerField(_("new scans"), default=0)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("carrier webhook delivery")
+        verbose_name_plural = _("carrier webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "body_sha256"],
+                name="carrierwebhook_unique_body",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "created_at"], name="carrierwebhook_status_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} #{self.pk} ({self.status})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -26,3 +26,14 @@ class CanChangeRateCards(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.has_perm("logistics.change_ratecard"))
+
+
+class CanChangeShippingTerms(BasePermission):
+    """Anyone who reads shipments may read promises and duty terms; ops change them."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return bool(
+            request.user and request.user.has_perm("logistics.change_shippingrule")
+        )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from logistics.models import (
     CarrierAccount,
     CarrierService,
+    CarrierWebhookDelivery,
     CustomsItem,
+    DeliveryPromise,
+    IncotermRule,
     Package,
     RateCard,
     RateQuote,
@@ -116,6 +122,9 @@ class RateQuoteOutputSerializer(serializers.ModelSerializer):
             "compared_amount",
             "compared_currency",
             "transit_days",
+            "parcel_count",
+            "parcels",
+            "duty_amount",
             "status",
             "reason",
             "created_at",
@@ -137,7 +146,16 @@ class PackageOutputSerializer(serializers.ModelSerializer):
 class ShipmentItemOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ShipmentItem
-        fields = ["sku", "title", "quantity", "barcode"]
+        fields = [
+            "sku",
+            "title",
+            "quantity",
+            "barcode",
+            "unit_weight_grams",
+            "length_mm",
+            "width_mm",
+            "height_mm",
+        ]
 
 
 class CustomsItemOutputSerializer(serializers.ModelSerializer):
@@ -215,6 +233,10 @@ class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
             "ship_from",
             "ship_to",
             "incoterm",
+            "duty_amount",
+            "duty_currency",
+            "promise_note",
+            "packaging_grams",
             "currency",
             "chosen_quote",
             "label_url",
@@ -229,3 +251,101 @@ class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
         if not obj.label_file:
             return None
         return f"/api/v1/logistics/shipments/{obj.pk}/label/"
+
+
+def _destinations(value: list[str]) -> list[str]:
+    codes = [str(c).strip().upper() for c in value]
+    bad = [
+        c
+        for c in codes
+        if not (len(c) == 2 or (len(c) > 3 and c[2] == "-" and len(c[:2]) == 2))
+    ]
+    if bad:
+        raise serializers.ValidationError(
+            _("Use country codes (US) or regions (US-HI): %(bad)s")
+            % {"bad": ", ".join(bad)}
+        )
+    return codes
+
+
+class DeliveryPromiseSerializer(serializers.ModelSerializer):
+    """A store's delivery promise to some destinations (read and write)."""
+
+    destinations = serializers.ListField(
+        child=serializers.CharField(max_length=10), required=False
+    )
+    carrier_days = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = DeliveryPromise
+        fields = [
+            "id",
+            "channel",
+            "destinations",
+            "business_days",
+            "handling_days",
+            "carrier_days",
+            "is_active",
+        ]
+
+    def validate_destinations(self, value: list[str]) -> list[str]:
+        return _destinations(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        business = attrs.get(
+            "business_days", getattr(self.instance, "business_days", 0)
+        )
+        handling = attrs.get(
+            "handling_days", getattr(self.instance, "handling_days", 0)
+        )
+        if business <= handling:
+            raise serializers.ValidationError(
+                {"business_days": _("Must be more than the handling days.")}
+            )
+        return attrs
+
+
+class IncotermRuleSerializer(serializers.ModelSerializer):
+    """Who pays duties for which stores and destinations (read and write)."""
+
+    destinations = serializers.ListField(
+        child=serializers.CharField(max_length=10), required=False
+    )
+
+    class Meta:
+        model = IncotermRule
+        fields = [
+            "id",
+            "name",
+            "position",
+            "is_active",
+            "channels",
+            "destinations",
+            "incoterm",
+        ]
+
+    def validate_destinations(self, value: list[str]) -> list[str]:
+        return _destinations(value)
+
+
+class CarrierWebhookDeliveryOutputSerializer(serializers.ModelSerializer):
+    """A carrier's tracking push as it was received, and what became of it."""
+
+    account = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CarrierWebhookDelivery
+        fields = [
+            "id",
+            "account",
+            "carrier",
+            "status",
+            "error",
+            "tracking_number",
+            "shipment",
+            "events_recorded",
+            "body",
+            "headers",
+            "created_at",
+            "processed_at",
+        ]

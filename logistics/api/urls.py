@@ -55,6 +55,26 @@ urlpatterns = [
     path("services/", views.CarrierServiceListApi.as_view(), name="service-list"),
     path("rate-cards/", views.RateCardListApi.as_view(), name="rate-card-list"),
     path(
+        "delivery-promises/",
+        views.DeliveryPromiseListApi.as_view(),
+        name="delivery-promise-list",
+    ),
+    path(
+        "delivery-promises/<int:pk>/",
+        views.DeliveryPromiseDetailApi.as_view(),
+        name="delivery-promise-detail",
+    ),
+    path(
+        "incoterm-rules/",
+        views.IncotermRuleListApi.as_view(),
+        name="incoterm-rule-list",
+    ),
+    path(
+        "incoterm-rules/<int:pk>/",
+        views.IncotermRuleDetailApi.as_view(),
+        name="incoterm-rule-detail",
+    ),
+    path(
         "rate-cards/<int:pk>/import/",
         views.RateCardImportApi.as_view(),
         name="rate-card-import",

@@ -15,7 +15,12 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.generics import (
+    ListAPIView,
+    ListCreateAPIView,
+    RetrieveAPIView,
+    RetrieveUpdateDestroyAPIView,
+)
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,11 +29,14 @@ from rest_framework.views import APIView
 from logistics.api.permissions import (
     CanChangeRateCards,
     CanChangeShipments,
+    CanChangeShippingTerms,
     CanViewShipments,
 )
 from logistics.api.serializers import (
     CarrierAccountOutputSerializer,
     CarrierServiceOutputSerializer,
+    DeliveryPromiseSerializer,
+    IncotermRuleSerializer,
     RateCardOutputSerializer,
     ShipmentDetailOutputSerializer,
     ShipmentOutputSerializer,
@@ -37,6 +45,8 @@ from logistics.choices import LabelFormat
 from logistics.models import (
     CarrierAccount,
     CarrierService,
+    DeliveryPromise,
+    IncotermRule,
     RateCard,
     RateCardZone,
     Shipment,
@@ -341,3 +351,46 @@ class ShipmentTrackingNumbersImportApi(APIView):
             "errors": [{"row": e.row, "message": e.message} for e in errors],
         }
         return Response(body, status=400 if errors else 200)
+
+
+# --- delivery promises and duty terms ------------------------------------------------
+
+
+class DeliveryPromiseListApi(ListCreateAPIView):
+    """Stores' delivery promises; filter with ?channel=<id>."""
+
+    serializer_class = DeliveryPromiseSerializer
+    permission_classes = [CanViewShipments, CanChangeShippingTerms]
+
+    def get_queryset(self) -> QuerySet[DeliveryPromise]:
+        queryset = DeliveryPromise.objects.order_by("channel_id", "pk")
+        channel = self.request.query_params.get("channel")
+        if channel and channel.isdigit():
+            queryset = queryset.filter(channel_id=int(channel))
+        return queryset
+
+
+class DeliveryPromiseDetailApi(RetrieveUpdateDestroyAPIView):
+    """One delivery promise: read, change or remove."""
+
+    serializer_class = DeliveryPromiseSerializer
+    permission_classes = [CanViewShipments, CanChangeShippingTerms]
+    queryset = DeliveryPromise.objects.all()
+
+
+class IncotermRuleListApi(ListCreateAPIView):
+    """Duty terms rules (DDP/DAP) in evaluation order."""
+
+    serializer_class = IncotermRuleSerializer
+    permission_classes = [CanViewShipments, CanChangeShippingTerms]
+    queryset = IncotermRule.objects.prefetch_related("channels").order_by(
+        "position", "pk"
+    )
+
+
+class IncotermRuleDetailApi(RetrieveUpdateDestroyAPIView):
+    """One duty terms rule: read, change or remove."""
+
+    serializer_class = IncotermRuleSerializer
+    permission_classes = [CanViewShipments, CanChangeShippingTerms]
+    queryset = IncotermRule.objects.prefetch_related("channels")

@@ -40,12 +40,15 @@ from logistics.locks import shipment_lock
 from logistics.models import (
     CarrierAccount,
     CarrierService,
+    Package,
     Shipment,
     ShippingRule,
 )
 from logistics.models import (
     RateQuote as RateQuoteRow,
 )
+from logistics.selectors import delivery_promise_for
+from logistics.services.packing import PackUnit, ParcelLimits, parcels_pack
 
 SELECTABLE = frozenset({ShipmentStatus.DRAFT, ShipmentStatus.RATED})
 
@@ -133,40 +136,123 @@ def candidate_services(
 
 @dataclass
 class AccountOutcome:
-    """What one carrier account answered (or why it did not)."""
+    """What one carrier account answered (or why it did not) for one set of parcels."""
 
     account: CarrierAccount
     quotes: list[RateQuote] = field(default_factory=list)
     error: str = ""
+    parcels: tuple[Parcel, ...] = ()
+    split_note: str = ""
+
+
+@dataclass(frozen=True)
+class QuoteGroup:
+    """Services of one account quoted together for the same parcels."""
+
+    account: CarrierAccount
+    services: tuple[CarrierService, ...]
+    parcels: tuple[Parcel, ...]
+    split_note: str = ""
+
+
+def service_limits(service: CarrierService) -> ParcelLimits:
+    return ParcelLimits(
+        max_weight_grams=service.max_weight_grams,
+        max_length_mm=service.max_length_mm,
+        max_girth_mm=service.max_girth_mm,
+    )
+
+
+def quote_groups(
+    *,
+    services: Sequence[CarrierService],
+    parcels: tuple[Parcel, ...],
+    units: Sequence[PackUnit],
+    packaging_grams: int,
+    reference: str = "",
+) -> list[QuoteGroup]:
+    """One group per account, and per parcel split when a service's limits need one.
+
+    A service whose limits the parcels break is quoted for the goods split to fit
+    (when the units are known and each fits alone); otherwise for the parcels as they
+    are, and the limit check drops it later with the reason.
+    """
+    keyed: dict[tuple[int, tuple[Parcel, ...]], list[CarrierService]] = {}
+    notes: dict[tuple[int, tuple[Parcel, ...]], str] = {}
+    for service in services:
+        limits = service_limits(service)
+        chosen = parcels
+        if units and any(limits.breach(p) for p in parcels):
+            split = parcels_pack(
+                units=units,
+                limits=limits,
+                packaging_grams=packaging_grams,
+                reference=reference,
+            )
+            if split is not None:
+                chosen = split
+                notes[(service.account_id, chosen)] = (
+                    f"split into {len(split)} parcels "
+                    f"({', '.join(str(p.weight_grams) for p in split)} g) to fit "
+                    + (
+                        f"the {limits.max_weight_grams} g limit"
+                        if limits.max_weight_grams
+                        else "the size limit"
+                    )
+                )
+        keyed.setdefault((service.account_id, chosen), []).append(service)
+    return [
+        QuoteGroup(
+            account=group[0].account,
+            services=tuple(group),
+            parcels=key[1],
+            split_note=notes.get(key, ""),
+        )
+        for key, group in keyed.items()
+    ]
 
 
 def quotes_collect(
-    *, services: Sequence[CarrierService], request: RateRequest
+    *,
+    services: Sequence[CarrierService] = (),
+    request: RateRequest,
+    groups: Sequence[QuoteGroup] | None = None,
 ) -> list[AccountOutcome]:
     """Ask every account at once; each gets its own timeout, slow ones are left out.
 
     No database access happens in the worker threads: adapters are built first.
     """
-    by_account: dict[int, list[CarrierService]] = {}
-    for service in services:
-        by_account.setdefault(service.account_id, []).append(service)
+    if groups is None:
+        groups = quote_groups(
+            services=services,
+            parcels=request.parcels,
+            units=(),
+            packaging_grams=0,
+        )
     outcomes: list[AccountOutcome] = []
     work: list[tuple[AccountOutcome, CarrierAdapter, RateRequest]] = []
-    for account_services in by_account.values():
-        account = account_services[0].account
-        outcome = AccountOutcome(account=account)
+    adapters: dict[int, CarrierAdapter | CarrierError] = {}
+    for group in groups:
+        account = group.account
+        outcome = AccountOutcome(
+            account=account, parcels=group.parcels, split_note=group.split_note
+        )
         outcomes.append(outcome)
-        try:
-            adapter = adapter_for(account)
-        except CarrierError as exc:
-            outcome.error = exc.message
+        if account.pk not in adapters:
+            try:
+                adapters[account.pk] = adapter_for(account)
+            except CarrierError as exc:
+                adapters[account.pk] = exc
+        adapter = adapters[account.pk]
+        if isinstance(adapter, CarrierError):
+            outcome.error = adapter.message
             continue
         scoped = RateRequest(
             shipper=request.shipper,
             recipient=request.recipient,
-            parcels=request.parcels,
+            parcels=group.parcels,
             customs=request.customs,
-            service_codes=tuple(s.code for s in account_services),
+            service_codes=tuple(s.code for s in group.services),
             ship_date=request.ship_date,
         )
         work.append((outcome, adapter, scoped))
@@ -206,6 +292,9 @@ class Evaluated:
     status: str = RateQuoteStatus.ELIGIBLE
     reason: str = ""
     preferred: bool = False
+    parcels: tuple[Parcel, ...] = ()
+    split_note: str = ""
+    duty: Money | None = None
 
 
 @dataclass
@@ -220,23 +309,26 @@ class Decision:
 
 
 def _limit_breach(service: CarrierService, parcels: Sequence[Parcel]) -> str:
-    for parcel in parcels:
-        if service.max_weight_grams and parcel.weight_grams > service.max_weight_grams:
-            return (
-                f"parcel of {parcel.weight_grams} g is over the "
-                f"{service.max_weight_grams} g limit"
-            )
-        if service.max_length_mm and parcel.longest_side_mm > service.max_length_mm:
-            return (
-                f"side of {parcel.longest_side_mm} mm is over the "
-                f"{service.max_length_mm} mm limit"
-            )
-        if service.max_girth_mm and parcel.length_plus_girth_mm > service.max_girth_mm:
-            return (
-                f"length + girth {parcel.length_plus_girth_mm} mm is over the "
-                f"{service.max_girth_mm} mm limit"
-            )
-    return ""
+    limits = service_limits(service)
+    return next((b for b in (limits.breach(p) for p in parcels) if b), "")
+
+
+# karrio names the duty/tax lines of a quote after the carrier's charge names.
+DUTY_CHARGE_WORDS = ("DUTY", "DUTIES", "TAX")
+
+
+def quote_duty(quote: RateQuote) -> Money | None:
+    """Duties and taxes the carrier priced into a quote (DDP), when it itemised them."""
+    total = Decimal(0)
+    currency = ""
+    for charge in quote.raw.get("extra_charges") or []:
+        name = str(charge.get("name") or "").upper()
+        amount = charge.get("amount")
+        if not amount or not any(word in name for word in DUTY_CHARGE_WORDS):
+            continue
+        total += Decimal(str(amount))
+        currency = charge.get("currency") or quote.total.currency
+    return Money(total, currency) if total > 0 else None
 
 
 def quotes_evaluate(
@@ -248,6 +340,7 @@ def quotes_evaluate(
     currency: str,
     converter: FxConverter | None,
     preferred_ids: frozenset[int] = frozenset(),
+    with_duties: bool = False,
 ) -> Decision:
     """Drop quotes that break limits or the promise, convert, pick cheapest then fastest."""
     index = {(s.account_id, s.code): s for s in services}
@@ -256,7 +349,14 @@ def quotes_evaluate(
     for outcome in outcomes:
         for quote in outcome.quotes:
             service = index.get((outcome.account.pk, quote.service_code))
-            item = Evaluated(quote=quote, account=outcome.account, service=service)
+            item = Evaluated(
+                quote=quote,
+                account=outcome.account,
+                service=service,
+                parcels=outcome.parcels or tuple(parcels),
+                split_note=outcome.split_note,
+                duty=quote_duty(quote) if with_duties else None,
+            )
             evaluated.append(item)
             if service is None:
                 item.status = RateQuoteStatus.REJECTED
@@ -268,7 +368,7 @@ def quotes_evaluate(
                 if quote.transit_days is not None
                 else service.transit_days_max
             )
-            breach = _limit_breach(service, parcels)
+            breach = _limit_breach(service, item.parcels)
             if breach:
                 item.status, item.reason = RateQuoteStatus.REJECTED, breach
                 continue
@@ -349,6 +449,8 @@ def _choice_reason(
         f"{_label(chosen)} at {_price(chosen)}{days}: {why} of {len(ordered)} "
         "qualifying quote(s)."
     ]
+    if chosen.split_note:
+        parts.append(f"Goods {chosen.split_note}.")
     if len(ordered) > 1:
         runner = ordered[1]
         tie = (
@@ -439,6 +541,69 @@ def shipment_facts(shipment: Shipment, request: RateRequest) -> SelectionFacts:
     )
 
 
+def shipment_pack_units(shipment: Shipment) -> list[PackUnit]:
+    """The shipment's goods unit by unit; empty when a line has no weight to split by."""
+    units: list[PackUnit] = []
+    for item in shipment.items.all():
+        if not item.unit_weight_grams:
+            return []
+        units.extend(
+            PackUnit(
+                sku=item.sku,
+                weight_grams=item.unit_weight_grams,
+                length_mm=item.length_mm,
+                width_mm=item.width_mm,
+                height_mm=item.height_mm,
+            )
+            for _ in range(item.quantity)
+        )
+    return units
+
+
+def _promise(
+    shipment: Shipment, facts: SelectionFacts, rule: ShippingRule | None
+) -> tuple[int | None, str]:
+    """The strictest of the shipment's, the store's and the rule's promise, and whose.
+
+    Carriers quote transit in business days, so a store promise in business days is
+    compared after its handling days are taken off.
+    """
+    candidates: list[tuple[int, str]] = []
+    if shipment.promise_days:
+        candidates.append(
+            (shipment.promise_days, f"the order's {shipment.promise_days}-day promise")
+        )
+    store = delivery_promise_for(
+        channel_id=facts.channel_id, country=facts.country, region=facts.region
+    )
+    if store is not None:
+        where = ", ".join(store.destinations) or "anywhere"
+        handling = (
+            f" ({store.handling_days} handling day(s) leave {store.carrier_days} "
+            "in transit)"
+            if store.handling_days
+            else ""
+        )
+        candidates.append(
+            (
+                store.carrier_days,
+                f"{store.channel.name}'s promise of delivery within "
+                f"{store.business_days} business days to {where}{handling}",
+            )
+        )
+    if rule is not None and rule.max_transit_days:
+        candidates.append(
+            (
+                rule.max_transit_days,
+                f"the {rule.max_transit_days}-day limit of rule {rule.name}",
+            )
+        )
+    if not candidates:
+        return None, ""
+    days, note = min(candidates, key=lambda c: c[0])
+    return days, note
+
+
 def shipment_select_service(
     *, shipment_id: int, converter: FxConverter | None = None
 ) -> Shipment:
@@ -466,14 +631,20 @@ def shipment_select_service(
     services = candidate_services(
         facts=facts, rule=rule, origin_country=request.shipper.country_code
     )
-    promises = [d for d in (shipment.promise_days, rule and rule.max_transit_days) if d]
-    promise_days = min(promises) if promises else None
+    promise_days, promise_note = _promise(shipment, facts, rule)
     preferred_ids = (
         frozenset(rule.preferred_services.values_list("pk", flat=True))
         if rule
         else frozenset()
     )
-    outcomes = quotes_collect(services=services, request=request)
+    groups = quote_groups(
+        services=services,
+        parcels=request.parcels,
+        units=shipment_pack_units(shipment),
+        packaging_grams=shipment.packaging_grams,
+        reference=shipment.reference,
+    )
+    outcomes = quotes_collect(request=request, groups=groups)
     decision = quotes_evaluate(
         outcomes=outcomes,
         services=services,
@@ -482,14 +653,20 @@ def shipment_select_service(
         currency=shipment.currency,
         converter=converter or fx_converter_default(),
         preferred_ids=preferred_ids,
+        with_duties=shipment.incoterm == "DDP" and facts.is_international,
     )
     rule_note = (
         f"Rule: {rule.name}."
         if rule
         else "No shipping rule matched; every active service was asked."
     )
+    if promise_note:
+        rule_note = f"Meets {promise_note}. {rule_note}"
     shipment = _decision_record(
-        shipment_id=shipment_id, decision=decision, rule_note=rule_note
+        shipment_id=shipment_id,
+        decision=decision,
+        rule_note=rule_note,
+        promise_note=promise_note,
     )
     if decision.missing_rates:
         raise CurrencyConversionUnavailableError(
@@ -509,7 +686,7 @@ def shipment_select_service(
 
 @transaction.atomic(durable=True)
 def _decision_record(
-    *, shipment_id: int, decision: Decision, rule_note: str
+    *, shipment_id: int, decision: Decision, rule_note: str, promise_note: str = ""
 ) -> Shipment:
     shipment = shipment_lock(shipment_id=shipment_id)
     if shipment is None or shipment.status not in SELECTABLE:
@@ -532,6 +709,18 @@ def _decision_record(
             transit_days=e.transit_days,
             status=e.status,
             reason=e.reason[:500],
+            parcel_count=len(e.parcels) or 1,
+            parcels=[
+                {
+                    "weight_grams": p.weight_grams,
+                    "length_mm": p.length_mm,
+                    "width_mm": p.width_mm,
+                    "height_mm": p.height_mm,
+                    "reference": p.reference,
+                }
+                for p in e.parcels
+            ],
+            duty_amount=e.duty.amount if e.duty else None,
             raw=e.quote.raw,
         )
         for e in decision.evaluated
@@ -565,9 +754,31 @@ def _decision_record(
         shipment.save(update_fields=["error", "updated_at"])
         return shipment
     assert decision.chosen is not None
-    shipment.service = decision.chosen.service
+    chosen = decision.chosen
+    current = tuple(
+        Parcel(p.weight_grams, p.length_mm, p.width_mm, p.height_mm, p.reference)
+        for p in shipment.packages.all()
+    )
+    if chosen.parcels and chosen.parcels != current:
+        # The label is bought for the parcels the chosen price was quoted for.
+        shipment.packages.all().delete()
+        Package.objects.bulk_create(
+            Package(
+                shipment=shipment,
+                weight_grams=p.weight_grams,
+                length_mm=p.length_mm,
+                width_mm=p.width_mm,
+                height_mm=p.height_mm,
+                reference=p.reference,
+            )
+            for p in chosen.parcels
+        )
+    shipment.service = chosen.service
     shipment.chosen_quote = chosen_row
     shipment.selection_reason = f"{decision.reason} {rule_note}"
+    shipment.promise_note = promise_note[:300]
+    shipment.duty_amount = chosen.duty.amount if chosen.duty else None
+    shipment.duty_currency = chosen.duty.currency if chosen.duty else ""
     shipment.status = ShipmentStatus.RATED
     shipment.error = ""
     shipment.save(
@@ -575,6 +786,9 @@ def _decision_record(
             "service",
             "chosen_quote",
             "selection_reason",
+            "promise_note",
+            "duty_amount",
+            "duty_currency",
             "status",
             "error",
             "updated_at",

@@ -31,6 +31,10 @@ class ShipmentItemInput:
     title: str
     quantity: int
     barcode: str = ""
+    unit_weight_grams: int = 0
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class ShipmentDraftInput:
     channel_id: int | None = None
     sku_tags: tuple[str, ...] = ()
     promise_days: int | None = None
+    # Packaging added to each parcel when the goods must be split into several.
+    packaging_grams: int = 0
 
 
 @transaction.atomic
@@ -66,6 +72,7 @@ def shipment_create_draft(*, data: ShipmentDraftInput) -> Shipment:
         channel_id_snapshot=data.channel_id,
         sku_tags=list(data.sku_tags),
         promise_days=data.promise_days,
+        packaging_grams=data.packaging_grams,
         incoterm=data.customs.incoterm if data.customs else "DAP",
         allocation_ids=sorted(data.allocation_ids),
         reference=data.reference,
@@ -88,6 +95,10 @@ def shipment_create_draft(*, data: ShipmentDraftInput) -> Shipment:
             title=i.title,
             quantity=i.quantity,
             barcode=i.barcode,
+            unit_weight_grams=i.unit_weight_grams,
+            length_mm=i.length_mm,
+            width_mm=i.width_mm,
+            height_mm=i.height_mm,
         )
         for i in data.items
     )

@@ -75,12 +75,17 @@ def draft(db):
         customs=None,
         order=None,
         parcels=None,
+        items=None,
+        packaging_grams=0,
+        channel=None,
     ):
         warehouse = warehouse or WarehouseFactory(
             code=f"wh-{origin.lower()}", country=origin
         )
+        extra = {"channel": channel} if channel is not None else {}
         order = order or OrderFactory(
-            shipping_address={"country_code": country, "province_code": region}
+            shipping_address={"country_code": country, "province_code": region},
+            **extra,
         )
         return shipment_create_draft(
             data=ShipmentDraftInput(
@@ -105,7 +110,8 @@ def draft(db):
                     phone="5125550100",
                 ),
                 parcels=parcels or (Parcel(grams, *dims),),
-                items=(ShipmentItemInput("SKU-A", "Green tea", 2, "4006381333931"),),
+                items=items
+                or (ShipmentItemInput("SKU-A", "Green tea", 2, "4006381333931"),),
                 order_value=Money(Decimal(value), currency),
                 currency=currency,
                 reference=order.number,
@@ -113,6 +119,7 @@ def draft(db):
                 channel_id=order.channel_id,
                 sku_tags=tuple(sku_tags),
                 promise_days=promise_days,
+                packaging_grams=packaging_grams,
             )
         )
 

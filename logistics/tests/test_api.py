@@ -64,6 +64,10 @@ def test_quote_buy_and_read_a_shipment(ops, line, draft):
             "title": "Green tea",
             "quantity": 2,
             "barcode": "4006381333931",
+            "unit_weight_grams": 0,
+            "length_mm": 0,
+            "width_mm": 0,
+            "height_mm": 0,
         }
     ]
     label = ops.get(body["label_url"])

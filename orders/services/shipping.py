@@ -32,7 +32,7 @@ from logistics.carriers.base import Address, Customs, CustomsLine, Parcel
 from logistics.choices import ShipmentStatus, TrackingStatus
 from logistics.fx import FxConverter
 from logistics.models import Shipment
-from logistics.selectors import shipments_for_order
+from logistics.selectors import incoterm_for, shipments_for_order
 from logistics.services.labels import shipment_buy_label, shipment_void
 from logistics.services.selection import shipment_select_service
 from logistics.services.shipments import (
@@ -165,7 +165,11 @@ def _draft_input(
     customs = None
     if warehouse.country.upper() != ship_to.country_code:
         customs = Customs(
-            incoterm="DAP",
+            incoterm=incoterm_for(
+                channel_id=order.channel_id,
+                country=ship_to.country_code,
+                region=ship_to.state_code,
+            ),
             invoice_number=order.number,
             lines=tuple(
                 CustomsLine(
@@ -194,6 +198,10 @@ def _draft_input(
                 title=products[pk].title,
                 quantity=qty,
                 barcode=products[pk].barcode,
+                unit_weight_grams=products[pk].weight_grams or 0,
+                length_mm=products[pk].length_mm or 0,
+                width_mm=products[pk].width_mm or 0,
+                height_mm=products[pk].height_mm or 0,
             )
             for pk, qty in sorted(quantities.items())
         ),
@@ -203,6 +211,7 @@ def _draft_input(
         customs=customs,
         allocation_ids=tuple(sorted(a.pk for a in allocations)),
         channel_id=order.channel_id,
+        packaging_grams=_packaging_grams(),
     )
 
 
@@ -423,6 +432,16 @@ def _costs_record(
             reference=f"shipment S{shipment.pk} {quote.carrier} {quote.service_name}".strip(),
             on=today,
         )
+        if shipment.duty_amount and shipment.duty_currency:
+            # DDP: the carrier bills us the import duties and taxes; finance has no
+            # duty kind, so they are a shipping-related cost with their own reference.
+            order_cost_record(
+                order_id=order.pk,
+                kind=CostKind.SHIPPING,
+                amount=Money(shipment.duty_amount, shipment.duty_currency),
+                reference=f"shipment S{shipment.pk} duties and taxes paid (DDP)",
+                on=today,
+            )
 
 
 def order_ship_prepare(
