@@ -50,6 +50,10 @@ class OrdersPage:
 
     items: tuple[PageItem, ...]
     updated_until: datetime | None
+    # What the store is doing while no orders come (a bulk operation running), and how
+    # many orders to expect in all when the store said so: both only for progress.
+    note: str = ""
+    expected_total: int | None = None
 
 
 class StockPushOutcome(Protocol):
@@ -135,6 +139,24 @@ class Provider(Protocol):
 
         Raises: ConnectorTransientError, ChannelUnauthorizedError, ConnectorError.
         """
+        ...
+
+
+class BulkOrdersProvider(Protocol):
+    """What a provider may add for big histories (Shopify: bulk operations).
+
+    A backfill uses it when the provider has it and the window holds at least
+    settings.BACKFILL_BULK_THRESHOLD orders (or when asked to).
+    """
+
+    def orders_count(self, *, channel: Channel, window: OrdersWindow) -> int:
+        """How many orders the store has in the window."""
+        ...
+
+    def orders_bulk_pages(
+        self, *, channel: Channel, window: OrdersWindow
+    ) -> Iterator[OrdersPage]:
+        """The window's orders read in one export, a page at a time."""
         ...
 
 

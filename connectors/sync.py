@@ -9,9 +9,12 @@ carries on from the cursor once the lease runs out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
+from typing import cast
 
+from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -22,7 +25,12 @@ from connectors.exceptions import (
     SyncLeaseLostError,
 )
 from connectors.models import Channel, SyncCursor, SyncKind, SyncRun, SyncRunKind
-from connectors.providers import OrdersPage, OrdersWindow, provider_get
+from connectors.providers import (
+    BulkOrdersProvider,
+    OrdersPage,
+    OrdersWindow,
+    provider_get,
+)
 from connectors.services import (
     SyncCounts,
     SyncLease,
@@ -41,7 +49,11 @@ from orders.services.ingest import order_ingest
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[SyncCounts], None]
+# Called after each page with its counts and the page (for its note and total).
+Progress = Callable[[SyncCounts, OrdersPage], None]
+# A window with at least this many orders is backfilled by a bulk export when the
+# provider offers one (settings.BACKFILL_BULK_THRESHOLD overrides).
+BACKFILL_BULK_THRESHOLD = 1000
 
 
 def _ingest_page(*, channel_id: int, page: OrdersPage, source: str) -> SyncCounts:
@@ -87,18 +99,17 @@ def _run_pages(
     channel: Channel,
     run: SyncRun,
     lease: SyncLease,
-    window: OrdersWindow,
+    pages: Callable[[], Iterator[OrdersPage]],
     source: str,
     move_cursor: bool,
     progress: Progress | None,
 ) -> SyncRun:
     cursor = _cursor_value(lease.value)
     try:
-        for page in provider_get(channel.kind).orders_pages(
-            channel=channel, window=window
-        ):
+        for page in pages():
             counts = _ingest_page(channel_id=channel.pk, page=page, source=source)
-            sync_run_add(run_id=run.pk, counts=counts)
+            if page.items:
+                sync_run_add(run_id=run.pk, counts=counts)
             if (
                 move_cursor
                 and page.updated_until is not None
@@ -109,7 +120,7 @@ def _run_pages(
                 lease=lease, value=cursor.isoformat() if cursor else lease.value
             )
             if progress is not None:
-                progress(counts)
+                progress(counts, page)
     except ChannelUnauthorizedError as exc:
         channel_mark_unauthorized(channel_id=channel.pk, reason=exc.message)
         return _stop(run=run, lease=lease, message=exc.message)
@@ -171,11 +182,14 @@ def channel_sync(
         kind=SyncRunKind.POLL,
         params={"updated_since": start.isoformat(), "cursor": lease.value},
     )
+    window = OrdersWindow(updated_since=start)
     return _run_pages(
         channel=channel,
         run=run,
         lease=lease,
-        window=OrdersWindow(updated_since=start),
+        pages=partial(
+            provider_get(channel.kind).orders_pages, channel=channel, window=window
+        ),
         source=OrderSource.POLL,
         move_cursor=True,
         progress=progress,
@@ -188,12 +202,15 @@ def channel_backfill(
     created_from: datetime,
     created_to: datetime,
     progress: Progress | None = None,
+    bulk: bool | None = None,
 ) -> SyncRun:
     """Import a store's order history created in [from, to], as history.
 
     Imported orders never reserve stock or push back (OrderSource.IMPORT); an order the
     live sync already has keeps its live copy. Use channel_sync with `since` to heal a
     gap in recent orders instead. One backfill per store at a time.
+    `bulk`: True reads the window with one bulk export, False page by page, None
+    decides by the number of orders in the window (BACKFILL_BULK_THRESHOLD).
     """
     channel = Channel.objects.get(pk=channel_id)
     reason = _not_runnable(channel)
@@ -218,15 +235,46 @@ def channel_backfill(
             "created_to": created_to.isoformat(),
         },
     )
+    window = OrdersWindow(created_from=created_from, created_to=created_to)
     return _run_pages(
         channel=channel,
         run=run,
         lease=lease,
-        window=OrdersWindow(created_from=created_from, created_to=created_to),
+        pages=partial(
+            _backfill_pages, channel=channel, window=window, bulk=bulk, run=run
+        ),
         source=OrderSource.IMPORT,
         move_cursor=False,
         progress=progress,
     )
+
+
+def _backfill_pages(
+    *, channel: Channel, window: OrdersWindow, bulk: bool | None, run: SyncRun
+) -> Iterator[OrdersPage]:
+    """The backfill's pages: by a bulk export or page by page, as decided here."""
+    provider = provider_get(channel.kind)
+    exporter = cast("BulkOrdersProvider", provider)
+    can_export = hasattr(provider, "orders_bulk_pages")
+    expected: int | None = None
+    if bulk is None and can_export:
+        expected = exporter.orders_count(channel=channel, window=window)
+        threshold = getattr(
+            settings, "BACKFILL_BULK_THRESHOLD", BACKFILL_BULK_THRESHOLD
+        )
+        bulk = expected >= threshold
+    use_bulk = bool(bulk and can_export)
+    mode = "bulk" if use_bulk else "pages"
+    SyncRun.objects.filter(pk=run.pk).update(
+        params={**run.params, "mode": mode, "expected": expected}
+    )
+    yield OrdersPage(
+        items=(), updated_until=None, note=f"reading by {mode}", expected_total=expected
+    )
+    if use_bulk:
+        yield from exporter.orders_bulk_pages(channel=channel, window=window)
+    else:
+        yield from provider.orders_pages(channel=channel, window=window)
 
 
 def channels_due_for_sync(*, now: datetime | None = None) -> list[int]:

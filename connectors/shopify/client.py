@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -331,6 +331,50 @@ class ShopifyClient:
         if not isinstance(data, dict):
             raise _Retry("the answer had no data")
         return data
+
+    def download(self, url: str, into: IO[bytes], *, chunk_size: int = 1 << 20) -> int:
+        """Copy a file Shopify offers (a bulk operation's JSONL) into `into`; bytes.
+
+        The URL is signed and points at Shopify's storage, not the store, so the
+        access token is not sent. A failed transfer starts again from the beginning,
+        with the same backoff as API calls.
+        Raises: ConnectorTransientError (still failing after the retries),
+        ConnectorError (the link was refused or expired).
+        """
+        failures = 0
+        while True:
+            into.seek(0)
+            into.truncate()
+            try:
+                with self._session.get(
+                    url, stream=True, timeout=self.timeout
+                ) as response:
+                    status = response.status_code
+                    if status < 400:
+                        size = 0
+                        for chunk in response.iter_content(chunk_size):
+                            into.write(chunk)
+                            size += len(chunk)
+                        into.seek(0)
+                        return size
+                    if status < 500 and status != 429:
+                        raise ConnectorError(
+                            f"Shopify's file link answered {status}; it may have expired.",
+                            status=status,
+                        )
+                    problem = f"HTTP {status}"
+            except (
+                requests.Timeout,
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
+                problem = f"download failed: {exc.__class__.__name__}"
+            failures += 1
+            if failures > self.max_retries:
+                raise ConnectorTransientError(
+                    f"Downloading from Shopify failed {failures} times; last: {problem}"
+                )
+            self._sleep(self._backoff(failures))
 
 
 def _retry_after(response: requests.Response) -> float | None:

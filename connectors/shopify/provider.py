@@ -14,6 +14,7 @@ from connectors.providers import OrdersPage, OrdersWindow
 from connectors.selectors import listing_skus, order_version_is_stored
 from connectors.services import channel_mark_unauthorized
 from connectors.shopify import queries
+from connectors.shopify.bulk import shopify_orders_bulk_pages, shopify_orders_count
 from connectors.shopify.client import user_errors_raise
 from connectors.shopify.fulfillment import (
     EVENT_STATUS,
@@ -145,6 +146,18 @@ def webhook_process(*, receipt: WebhookReceipt) -> dict[str, Any]:
 def orders_pages(*, channel: Channel, window: OrdersWindow) -> Iterator[OrdersPage]:
     """The store's orders in the window, page by page (see shopify_orders_pages)."""
     return shopify_orders_pages(channel=channel, window=window)
+
+
+def orders_count(*, channel: Channel, window: OrdersWindow) -> int:
+    """How many orders the store has in the window (picks paging or a bulk query)."""
+    return shopify_orders_count(channel=channel, window=window)
+
+
+def orders_bulk_pages(
+    *, channel: Channel, window: OrdersWindow
+) -> Iterator[OrdersPage]:
+    """The window's orders through one bulk operation (see shopify_orders_bulk_pages)."""
+    return shopify_orders_bulk_pages(channel=channel, window=window)
 
 
 def stock_push(*, channel: Channel, desired: Mapping[int, int]) -> StockPushResult:

@@ -11,6 +11,8 @@ an order with more is completed with the per-order documents below.
 
 from __future__ import annotations
 
+import json
+
 ORDERS_PAGE_SIZE = 5
 ORDER_LINES_FIRST = 5
 ORDER_SHIPPING_LINES_FIRST = 2
@@ -334,6 +336,133 @@ query Shop {
 }
 """
 
+# --- bulk operations (backfill of large histories) ---------------------------------------
+#
+# A bulk query runs in Shopify's background and is read back as JSONL, one object a line:
+# no `first`, no cost per page. Shopify refuses a connection inside a list field (an
+# order's refunds are a list, their refundLineItems a connection), so refunds come
+# without their lines and REFUNDS_LINES completes them in batches afterwards.
+
+REFUNDS_LINES_BATCH = 25
+REFUNDS_LINES_FIRST = 10
+
+
+def _body(fragment: str) -> str:
+    return fragment[fragment.index("{") + 1 : fragment.rindex("}")].strip()
+
+
+def _inline(selection: str) -> str:
+    """A selection with our fragment spreads written out (a bulk query stands alone)."""
+    for name, fragment in (
+        ("MoneyBagFields", MONEY_BAG),
+        ("ShopMoneyFields", SHOP_MONEY),
+        ("AddressFields", ADDRESS),
+    ):
+        selection = selection.replace(f"...{name}", _body(fragment))
+    return selection
+
+
+def _graphql_string(value: str) -> str:
+    """A GraphQL string literal (JSON's escaping is GraphQL's)."""
+    return json.dumps(value)
+
+
+def bulk_orders_query(search: str) -> str:
+    """The bulk query of every order matching `search`, oldest created first.
+
+    Each order carries what ORDER_FIELDS carries: lines and shipping lines come as
+    their own JSONL rows (with __parentId), refunds without their lines.
+    """
+    line = _inline(_body(LINE_ITEM))
+    shipping = _inline(_body(SHIPPING_LINE))
+    transaction = _inline(_body(TRANSACTION))
+    order = _inline(
+        """
+  id legacyResourceId name email phone note tags
+  createdAt updatedAt processedAt cancelledAt cancelReason
+  currencyCode presentmentCurrencyCode
+  displayFinancialStatus displayFulfillmentStatus
+  paymentGatewayNames discountCodes
+  subtotalPriceSet { ...MoneyBagFields }
+  totalPriceSet { ...MoneyBagFields }
+  totalDiscountsSet { ...MoneyBagFields }
+  totalShippingPriceSet { ...MoneyBagFields }
+  totalTaxSet { ...MoneyBagFields }
+  risk { recommendation assessments { riskLevel } }
+  customer { id firstName lastName phone }
+  shippingAddress { ...AddressFields }
+  billingAddress { ...AddressFields }
+  refunds { id createdAt note totalRefundedSet { ...ShopMoneyFields } }
+"""
+    )
+    return (
+        "{\n"
+        f"  orders(query: {_graphql_string(search)}, sortKey: CREATED_AT) {{\n"
+        "    edges { node {\n"
+        f"{order}\n"
+        f"      transactions {{ {transaction} }}\n"
+        f"      lineItems {{ edges {{ node {{ {line} }} }} }}\n"
+        f"      shippingLines {{ edges {{ node {{ id {shipping} }} }} }}\n"
+        "    } }\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+BULK_OPERATION_RUN_QUERY = """
+mutation BulkOperationRunQuery($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { code field message }
+  }
+}
+"""
+
+BULK_OPERATION_FIELDS = """
+fragment BulkOperationFields on BulkOperation {
+  id status errorCode createdAt completedAt objectCount rootObjectCount fileSize
+  url partialDataUrl
+}
+"""
+
+BULK_OPERATION_GET = (
+    """
+query BulkOperationGet($id: ID!) {
+  node(id: $id) { ...BulkOperationFields }
+}
+"""
+    + BULK_OPERATION_FIELDS
+)
+
+CURRENT_BULK_OPERATION = (
+    """
+query CurrentBulkOperation {
+  currentBulkOperation(type: QUERY) { ...BulkOperationFields }
+}
+"""
+    + BULK_OPERATION_FIELDS
+)
+
+ORDERS_COUNT = """
+query OrdersCount($query: String) {
+  ordersCount(query: $query, limit: null) { count precision }
+}
+"""
+
+REFUNDS_LINES = """
+query RefundsLines($ids: [ID!]!, $first: Int!) {
+  nodes(ids: $ids) {
+    ... on Refund {
+      id
+      refundLineItems(first: $first) {
+        pageInfo { hasNextPage endCursor }
+        nodes { quantity restockType lineItem { id } }
+      }
+    }
+  }
+}
+"""
+
 ALL_DOCUMENTS = {
     "ORDERS_PAGE": ORDERS_PAGE,
     "ORDER_GET": ORDER_GET,
@@ -353,4 +482,9 @@ ALL_DOCUMENTS = {
     "WEBHOOK_SUBSCRIPTIONS": WEBHOOK_SUBSCRIPTIONS,
     "WEBHOOK_SUBSCRIPTION_CREATE": WEBHOOK_SUBSCRIPTION_CREATE,
     "SHOP": SHOP,
+    "BULK_OPERATION_RUN_QUERY": BULK_OPERATION_RUN_QUERY,
+    "BULK_OPERATION_GET": BULK_OPERATION_GET,
+    "CURRENT_BULK_OPERATION": CURRENT_BULK_OPERATION,
+    "ORDERS_COUNT": ORDERS_COUNT,
+    "REFUNDS_LINES": REFUNDS_LINES,
 }

@@ -137,7 +137,10 @@ def _complete_connection(
     connection["pageInfo"] = {"hasNextPage": False, "endCursor": None}
 
 
-def _complete_refund(client: ShopifyClient, refund: dict[str, Any]) -> dict[str, Any]:
+def refund_lines_complete(
+    client: ShopifyClient, refund: dict[str, Any]
+) -> dict[str, Any]:
+    """Fetch the lines of a refund beyond the first page it came with."""
     items = refund["refundLineItems"]
     if items["pageInfo"]["hasNextPage"]:
         items["nodes"].extend(
@@ -184,7 +187,7 @@ def shopify_order_complete(
                 refund = fetched.get("refund")
             if refund is not None:
                 refunds.append(refund)
-    node["refunds"] = [_complete_refund(client, refund) for refund in refunds]
+    node["refunds"] = [refund_lines_complete(client, refund) for refund in refunds]
     if len(node.get("transactions") or []) >= queries.ORDER_TRANSACTIONS_FIRST:
         data = client.execute(
             queries.ORDER_TRANSACTIONS,
@@ -212,7 +215,8 @@ def canonical_order_for(*, channel_id: int, node: dict[str, Any]) -> CanonicalOr
 # --- pages of orders --------------------------------------------------------------------
 
 
-def _orders_query(window: OrdersWindow) -> tuple[str, str]:
+def orders_search(window: OrdersWindow) -> tuple[str, str]:
+    """The window in Shopify search syntax, and the sort key to read it by."""
     terms = []
     if window.updated_since is not None:
         terms.append(f"updated_at:>={search_time(window.updated_since)}")
@@ -233,7 +237,7 @@ def shopify_orders_pages(
     created_at for a backfill. An order that cannot be read is reported, not raised.
     """
     client = client or shopify_client_for(channel)
-    query, sort_key = _orders_query(window)
+    query, sort_key = orders_search(window)
     after: str | None = None
     while True:
         data = client.execute(

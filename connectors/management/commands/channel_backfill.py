@@ -10,6 +10,7 @@ from tqdm import tqdm
 from connectors.management.commands._dates import parse_moment
 from connectors.management.commands.channel_sync import summary
 from connectors.models import Channel, SyncRunStatus
+from connectors.providers import OrdersPage
 from connectors.services import SyncCounts
 from connectors.sync import channel_backfill
 
@@ -26,6 +27,21 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", required=True)
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar (logs, CI)"
+        )
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--bulk",
+            dest="bulk",
+            action="store_const",
+            const=True,
+            help="read the range with one bulk export (Shopify bulk operation)",
+        )
+        mode.add_argument(
+            "--pages",
+            dest="bulk",
+            action="store_const",
+            const=False,
+            help="read the range page by page through the API",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,8 +60,12 @@ class Command(BaseCommand):
         ) as bar:
             totals = SyncCounts()
 
-            def progress(counts: SyncCounts) -> None:
+            def progress(counts: SyncCounts, page: OrdersPage) -> None:
                 totals.add(counts)
+                if page.expected_total is not None:
+                    bar.total = page.expected_total
+                if page.note:
+                    bar.set_description_str(f"backfill {channel.code}: {page.note}")
                 bar.update(counts.fetched)
                 bar.set_postfix(
                     created=totals.created, failed=totals.failed, refresh=False
@@ -56,6 +76,7 @@ class Command(BaseCommand):
                 created_from=created_from,
                 created_to=created_to,
                 progress=progress,
+                bulk=options["bulk"],
             )
         for error in run.errors[:20]:
             self.stderr.write(f"  order {error['external_id']}: {error['error']}")

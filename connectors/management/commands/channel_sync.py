@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.management.commands._dates import parse_moment
 from connectors.models import Channel, SyncRun, SyncRunStatus
+from connectors.providers import OrdersPage
 from connectors.services import SyncCounts
 from connectors.sync import channel_sync
 
@@ -16,7 +17,9 @@ def summary(run: SyncRun) -> str:
     seconds = run.duration_seconds or 0.0
     rate = run.fetched / seconds if seconds else 0.0
     return (
-        f"{run.get_kind_display()} #{run.pk} {run.status}: fetched {run.fetched}, "
+        f"{run.get_kind_display()} #{run.pk} {run.status}"
+        + (f" by {run.params['mode']}" if run.params.get("mode") else "")
+        + f": fetched {run.fetched}, "
         f"created {run.created}, updated {run.updated}, unchanged {run.unchanged}, "
         f"failed {run.failed} in {seconds:.1f} s ({rate:.0f} orders/s)"
         + (f". {run.message}" if run.message else "")
@@ -38,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"No store with code {options['code']!r}.")
         since = parse_moment(options["since"]) if options["since"] else None
 
-        def progress(counts: SyncCounts) -> None:
+        def progress(counts: SyncCounts, page: OrdersPage) -> None:
             self.stdout.write(
                 f"  page: {counts.fetched} order(s), {counts.failed} failed"
             )

@@ -36,6 +36,7 @@ from graphql import (
     graphql_sync,
 )
 
+from connectors.shopify.testing.bulk import FakeBulkOperations
 from connectors.shopify.testing.cost import LeakyBucket, actual_cost, requested_cost
 from connectors.shopify.testing.orders import (
     gid,
@@ -135,7 +136,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, headers)
 
     def do_GET(self) -> None:  # noqa: N802
-        self._send(404, {"errors": "Not Found"}, {})
+        answer = self.server.store.bulk.download(self.path, self.headers)
+        if answer is None:
+            self._send(404, {"errors": "Not Found"}, {})
+            return
+        status, data, headers = answer
+        self._send(status, data, headers)
 
     def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
         data = (
@@ -145,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            headers = {"Content-Type": "application/json", **headers}
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -201,6 +207,7 @@ class FakeShopifyStore:
         self.oauth_apps: dict[str, str] = {}
         self.oauth_codes: set[str] = set()
         self._revoked = False
+        self.bulk = FakeBulkOperations(self)
         self._lock = threading.RLock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -556,6 +563,7 @@ class FakeShopifyStore:
 
     def _root(self) -> dict[str, Callable[..., Any]]:
         return {
+            **self.bulk.resolvers(),
             "shop": lambda _info: self.shop,
             "orders": self._orders,
             "order": lambda _info, id: self._order_by_gid(id),  # noqa: A006
@@ -628,6 +636,9 @@ class FakeShopifyStore:
         }
 
     def _node(self, node_id: str) -> dict[str, Any] | None:
+        if node_id.startswith("gid://shopify/Refund/"):
+            refund = self._refund_by_gid(node_id)
+            return {"__typename": "Refund", **refund} if refund else None
         if not node_id.startswith("gid://shopify/InventoryItem/"):
             return None
         levels = {

@@ -347,6 +347,7 @@ def graphql_order_from_rest(
         "shippingLines": connection(
             [
                 {
+                    "id": (gid("ShippingLine", line["id"]) if line.get("id") else None),
                     "title": line.get("title") or "",
                     "code": line.get("code"),
                     "originalPriceSet": _bag(

@@ -65,3 +65,4 @@ def _quick_retries(settings):
     """Store clients made for a channel retry after milliseconds, not seconds."""
     settings.SHOPIFY_RETRY_BACKOFF_SECONDS = 0.001
     settings.SHOPIFY_TIMEOUT_SECONDS = (2.0, 5.0)
+    settings.SHOPIFY_BULK_POLL_SECONDS = 0.01

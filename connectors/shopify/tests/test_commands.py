@@ -121,7 +121,7 @@ def test_channel_backfill_shows_progress_and_the_rate(fake_store, store_channel)
     # created_at is five minutes before updated_at: 12:00 → 23:00 updates, all on 1 June
     assert "fetched 12, created 12" in out.getvalue()
     assert "orders/s" in out.getvalue()
-    assert "12 orders" in err.getvalue()  # the tqdm bar
+    assert "12/12" in err.getvalue()  # the tqdm bar, its total from ordersCount
     assert Order.objects.count() == 12
 
 

@@ -46,6 +46,14 @@ WORST_CASE_VARIABLES = {
     "WEBHOOK_SUBSCRIPTIONS": {"callbackUrl": "https://erp.example/webhooks/"},
     "WEBHOOK_SUBSCRIPTION_CREATE": {},
     "SHOP": {},
+    "BULK_OPERATION_RUN_QUERY": {"query": "{ orders { edges { node { id } } } }"},
+    "BULK_OPERATION_GET": {"id": "gid://shopify/BulkOperation/1"},
+    "CURRENT_BULK_OPERATION": {},
+    "ORDERS_COUNT": {"query": "created_at:>='2026-01-01T00:00:00Z'"},
+    "REFUNDS_LINES": {
+        "ids": ["gid://shopify/Refund/1"] * queries.REFUNDS_LINES_BATCH,
+        "first": queries.REFUNDS_LINES_FIRST,
+    },
 }
 
 
@@ -82,4 +90,33 @@ def test_schema_check_catches_a_field_that_does_not_exist():
     assert len(errors) == 1
     assert errors[0].message.startswith(
         "Cannot query field 'notAField' on type 'Shop'."
+    )
+
+
+def test_bulk_orders_query_is_valid_and_keeps_shopifys_bulk_rules():
+    from connectors.shopify.testing.bulk import bulk_query_errors
+
+    query = queries.bulk_orders_query(
+        "created_at:>='2026-01-01T00:00:00Z' created_at:<='2026-01-31T23:59:59Z'"
+    )
+
+    assert document_errors(query)[1] == []
+    assert bulk_query_errors(query) == []
+
+
+def test_bulk_rules_refuse_a_connection_inside_a_list_and_too_many_connections():
+    from connectors.shopify.testing.bulk import bulk_query_errors
+
+    inside_list = (
+        "{ orders { edges { node { id refunds { refundLineItems "
+        "{ edges { node { quantity } } } } } } } }"
+    )
+    top_level_node = '{ node(id: "gid://shopify/Order/1") { id } }'
+
+    assert bulk_query_errors(inside_list) == [
+        "Queries that contain a connection field within a list field are not "
+        "currently supported."
+    ]
+    assert bulk_query_errors(top_level_node)[0] == (
+        "Bulk queries cannot contain a top level `node` or `nodes` field."
     )
