@@ -494,6 +494,10 @@ class SyncCounts:
     unchanged: int = 0
     failed: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    # For progress only, never added up: what the store is doing while no orders come
+    # (a bulk export running) and how many orders to expect in all.
+    note: str = ""
+    expected_total: int | None = None
 
     def add(self, other: SyncCounts) -> None:
         self.fetched += other.fetched

@@ -49,8 +49,8 @@ from orders.services.ingest import order_ingest
 
 logger = logging.getLogger(__name__)
 
-# Called after each page with its counts and the page (for its note and total).
-Progress = Callable[[SyncCounts, OrdersPage], None]
+# Called after each page with its counts (which carry the page's note and total).
+Progress = Callable[[SyncCounts], None]
 # A window with at least this many orders is backfilled by a bulk export when the
 # provider offers one (settings.BACKFILL_BULK_THRESHOLD overrides).
 BACKFILL_BULK_THRESHOLD = 1000
@@ -120,7 +120,9 @@ def _run_pages(
                 lease=lease, value=cursor.isoformat() if cursor else lease.value
             )
             if progress is not None:
-                progress(counts, page)
+                counts.note = page.note
+                counts.expected_total = page.expected_total
+                progress(counts)
     except ChannelUnauthorizedError as exc:
         channel_mark_unauthorized(channel_id=channel.pk, reason=exc.message)
         return _stop(run=run, lease=lease, message=exc.message)
@@ -268,9 +270,13 @@ def _backfill_pages(
     SyncRun.objects.filter(pk=run.pk).update(
         params={**run.params, "mode": mode, "expected": expected}
     )
-    yield OrdersPage(
-        items=(), updated_until=None, note=f"reading by {mode}", expected_total=expected
-    )
+    if can_export:
+        yield OrdersPage(
+            items=(),
+            updated_until=None,
+            note=f"reading by {mode}",
+            expected_total=expected,
+        )
     if use_bulk:
         yield from exporter.orders_bulk_pages(channel=channel, window=window)
     else:

@@ -10,7 +10,6 @@ from tqdm import tqdm
 from connectors.management.commands._dates import parse_moment
 from connectors.management.commands.channel_sync import summary
 from connectors.models import Channel, SyncRunStatus
-from connectors.providers import OrdersPage
 from connectors.services import SyncCounts
 from connectors.sync import channel_backfill
 
@@ -60,12 +59,12 @@ class Command(BaseCommand):
         ) as bar:
             totals = SyncCounts()
 
-            def progress(counts: SyncCounts, page: OrdersPage) -> None:
+            def progress(counts: SyncCounts) -> None:
                 totals.add(counts)
-                if page.expected_total is not None:
-                    bar.total = page.expected_total
-                if page.note:
-                    bar.set_description_str(f"backfill {channel.code}: {page.note}")
+                if counts.expected_total is not None:
+                    bar.total = counts.expected_total
+                if counts.note:
+                    bar.set_description_str(f"backfill {channel.code}: {counts.note}")
                 bar.update(counts.fetched)
                 bar.set_postfix(
                     created=totals.created, failed=totals.failed, refresh=False

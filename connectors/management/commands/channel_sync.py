@@ -8,7 +8,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.management.commands._dates import parse_moment
 from connectors.models import Channel, SyncRun, SyncRunStatus
-from connectors.providers import OrdersPage
 from connectors.services import SyncCounts
 from connectors.sync import channel_sync
 
@@ -41,7 +40,7 @@ class Command(BaseCommand):
             raise CommandError(f"No store with code {options['code']!r}.")
         since = parse_moment(options["since"]) if options["since"] else None
 
-        def progress(counts: SyncCounts, page: OrdersPage) -> None:
+        def progress(counts: SyncCounts) -> None:
             self.stdout.write(
                 f"  page: {counts.fetched} order(s), {counts.failed} failed"
             )

@@ -84,7 +84,7 @@ def test_bulk_backfill_polls_until_completed_and_imports_the_range_as_history(
         created_from=DAY_TWO.created_from,
         created_to=DAY_TWO.created_to,
         bulk=True,
-        progress=lambda counts, page: seen.append((counts.fetched, page.note)),
+        progress=lambda counts: seen.append((counts.fetched, counts.note)),
     )
 
     assert (run.status, run.fetched, run.created, run.failed) == (
