@@ -209,7 +209,10 @@ class Batch(TimeStampedModel):
     """A lot of one SKU: its code, expiry, when it arrived and what a unit cost."""
 
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, related_name="batches"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="batches",
     )
     code = models.CharField(_("lot code"), max_length=100)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
@@ -253,10 +256,16 @@ class StockItem(models.Model):
     """
 
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, related_name="stock_items"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="stock_items",
     )
     warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.PROTECT, related_name="stock_items"
+        Warehouse,
+        verbose_name=_("warehouse"),
+        on_delete=models.PROTECT,
+        related_name="stock_items",
     )
     batch = models.ForeignKey(
         Batch,
@@ -360,11 +369,21 @@ class TransferLine(models.Model):
     """One SKU (and lot) on a transfer."""
 
     transfer = models.ForeignKey(
-        Transfer, on_delete=models.CASCADE, related_name="lines"
+        Transfer,
+        verbose_name=_("transfer"),
+        on_delete=models.CASCADE,
+        related_name="lines",
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
     batch = models.ForeignKey(
-        Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Batch,
+        verbose_name=_("lot"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     quantity = models.PositiveIntegerField(_("quantity"))
 
@@ -386,7 +405,10 @@ class Allocation(TimeStampedModel):
     """Units of one stock row reserved for an order line until shipped or released."""
 
     stock_item = models.ForeignKey(
-        StockItem, on_delete=models.PROTECT, related_name="allocations"
+        StockItem,
+        verbose_name=_("stock item"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
     )
     order_line = models.ForeignKey(
         "orders.OrderLine",
@@ -453,7 +475,10 @@ class StockMovement(models.Model):
     """
 
     stock_item = models.ForeignKey(
-        StockItem, on_delete=models.PROTECT, related_name="movements"
+        StockItem,
+        verbose_name=_("stock item"),
+        on_delete=models.PROTECT,
+        related_name="movements",
     )
     type = models.CharField(_("type"), max_length=20, choices=StockMovementType.choices)
     quantity_on_hand_delta = models.IntegerField(_("on-hand change"))
@@ -473,6 +498,7 @@ class StockMovement(models.Model):
     )
     allocation = models.ForeignKey(
         Allocation,
+        verbose_name=_("allocation"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -480,6 +506,7 @@ class StockMovement(models.Model):
     )
     transfer = models.ForeignKey(
         Transfer,
+        verbose_name=_("transfer"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -514,10 +541,16 @@ class SafetyStockRule(TimeStampedModel):
     """Minimum and reorder quantity of one SKU in one warehouse."""
 
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="safety_stock_rules"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="safety_stock_rules",
     )
     warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.CASCADE, related_name="safety_stock_rules"
+        Warehouse,
+        verbose_name=_("warehouse"),
+        on_delete=models.CASCADE,
+        related_name="safety_stock_rules",
     )
     minimum_quantity = models.PositiveIntegerField(
         _("minimum available"),
@@ -557,10 +590,16 @@ class StockAlert(TimeStampedModel):
     """
 
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="stock_alerts"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="stock_alerts",
     )
     warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.CASCADE, related_name="stock_alerts"
+        Warehouse,
+        verbose_name=_("warehouse"),
+        on_delete=models.CASCADE,
+        related_name="stock_alerts",
     )
     status = models.CharField(
         _("status"),
