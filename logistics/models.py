@@ -148,7 +148,10 @@ class RateCardZone(models.Model):
     """A group of destinations priced alike on one rate card."""
 
     rate_card = models.ForeignKey(
-        RateCard, on_delete=models.CASCADE, related_name="zones"
+        RateCard,
+        verbose_name=_("rate card"),
+        on_delete=models.CASCADE,
+        related_name="zones",
     )
     code = models.CharField(_("zone"), max_length=50)
     countries = models.JSONField(
@@ -185,7 +188,10 @@ class RateCardRate(models.Model):
     """
 
     zone = models.ForeignKey(
-        RateCardZone, on_delete=models.CASCADE, related_name="rates"
+        RateCardZone,
+        verbose_name=_("zone"),
+        on_delete=models.CASCADE,
+        related_name="rates",
     )
     weight_from_grams = models.PositiveIntegerField(_("above (g)"), default=0)
     weight_to_grams = models.PositiveIntegerField(_("up to (g)"))
@@ -476,7 +482,10 @@ class Package(models.Model):
     """One parcel of a shipment: weight with packaging, and outer dimensions."""
 
     shipment = models.ForeignKey(
-        Shipment, on_delete=models.CASCADE, related_name="packages"
+        Shipment,
+        verbose_name=_("shipment"),
+        on_delete=models.CASCADE,
+        related_name="packages",
     )
     weight_grams = models.PositiveIntegerField(_("weight (g)"))
     length_mm = models.PositiveIntegerField(_("length (mm)"), default=0)
@@ -503,7 +512,10 @@ class ShipmentItem(models.Model):
     """One SKU line packed in a shipment, for packing slips and pick lists."""
 
     shipment = models.ForeignKey(
-        Shipment, on_delete=models.CASCADE, related_name="items"
+        Shipment,
+        verbose_name=_("shipment"),
+        on_delete=models.CASCADE,
+        related_name="items",
     )
     sku = models.CharField(_("SKU"), max_length=100)
     title = models.CharField(_("title"), max_length=255, blank=True)
@@ -527,7 +539,10 @@ class CustomsItem(models.Model):
     """One customs declaration line of an international shipment."""
 
     shipment = models.ForeignKey(
-        Shipment, on_delete=models.CASCADE, related_name="customs_items"
+        Shipment,
+        verbose_name=_("shipment"),
+        on_delete=models.CASCADE,
+        related_name="customs_items",
     )
     sku = models.CharField(_("SKU"), max_length=100, blank=True)
     description = models.CharField(_("description"), max_length=255)
@@ -551,17 +566,25 @@ class RateQuote(models.Model):
     """One quote from one service for one shipment, kept whether chosen or not."""
 
     shipment = models.ForeignKey(
-        Shipment, on_delete=models.CASCADE, related_name="quotes"
+        Shipment,
+        verbose_name=_("shipment"),
+        on_delete=models.CASCADE,
+        related_name="quotes",
     )
     service = models.ForeignKey(
         CarrierService,
+        verbose_name=_("service"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
     account = models.ForeignKey(
-        CarrierAccount, on_delete=models.SET_NULL, null=True, related_name="+"
+        CarrierAccount,
+        verbose_name=_("carrier account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
     )
     carrier = models.CharField(_("carrier"), max_length=20)
     service_code = models.CharField(_("service code"), max_length=100, blank=True)
@@ -602,7 +625,10 @@ class TrackingEvent(models.Model):
     """One carrier scan of a shipment, with its status in our one status set."""
 
     shipment = models.ForeignKey(
-        Shipment, on_delete=models.CASCADE, related_name="tracking_events"
+        Shipment,
+        verbose_name=_("shipment"),
+        on_delete=models.CASCADE,
+        related_name="tracking_events",
     )
     occurred_at = models.DateTimeField(_("at"))
     status = models.CharField(
