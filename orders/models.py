@@ -121,7 +121,7 @@ class Order(TimeStampedModel):
     hold_reasons = models.JSONField(_("hold reasons"), default=list, blank=True)
     # ",code1,code2," of hold_reasons, so lists can filter by reason on any database.
     hold_codes = models.CharField(
-        max_length=255, blank=True, editable=False, db_index=True
+        _("hold codes"), max_length=255, blank=True, editable=False, db_index=True
     )
     review_flags = models.JSONField(_("review flags"), default=list, blank=True)
     # Set when staff approve by hand; review then leaves the order alone until the store
@@ -132,7 +132,9 @@ class Order(TimeStampedModel):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancel reason"), max_length=255, blank=True)
     # Hash of the last canonical order applied: a replay with the same content is a no-op.
-    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    content_hash = models.CharField(
+        _("content hash"), max_length=64, blank=True, editable=False
+    )
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
     store_updated_at = models.DateTimeField(
         _("updated in store at"), null=True, blank=True
@@ -351,7 +353,9 @@ class OrderImport(TimeStampedModel):
     # A worker that dies leaves the job "running"; a redelivered task may take it over
     # once the heartbeat is old, and the token tells the old worker it lost the job.
     heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
-    run_token = models.CharField(max_length=32, blank=True, editable=False)
+    run_token = models.CharField(
+        _("run token"), max_length=32, blank=True, editable=False
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
