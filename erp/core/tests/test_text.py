@@ -1,0 +1,56 @@
+"""Stored phrases: English when written, the reader's language when shown."""
+
+from django.utils import translation
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from erp.core.templatetags.erp import money
+from erp.core.text import Join, Phrase, phrase_render
+
+
+def test_phrase_is_english_text_whatever_language_is_active():
+    with translation.override("zh-hans"):
+        found = Phrase(
+            gettext_noop("Payment not captured: the store reports it as %(status)s."),
+            status=gettext_lazy("Pending"),
+        )
+
+    assert found == "Payment not captured: the store reports it as pending."
+    assert found.as_dict() == {
+        "template": "Payment not captured: the store reports it as %(status)s.",
+        "params": {"status": {"label": "Pending"}},
+    }
+
+
+def test_stored_phrase_is_said_again_in_chinese_with_nested_parts():
+    stored = Phrase(
+        gettext_noop("Stock short: %(parts)s."),
+        parts=Join(
+            [
+                Phrase(
+                    gettext_noop("%(sku)s needs %(need)s, %(have)s available"),
+                    sku="TEE-BLK-M",
+                    need=3,
+                    have=1,
+                )
+            ],
+            "; ",
+        ),
+    ).as_dict()
+
+    with translation.override("zh-hans"):
+        shown = phrase_render(stored)
+
+    assert shown == "库存不足：TEE-BLK-M 需要 3，可售 1。"
+
+
+def test_entries_without_a_template_show_their_english_message():
+    assert phrase_render({"code": "x", "message": "Held for a reason."}) == (
+        "Held for a reason."
+    )
+
+
+def test_money_uses_the_currency_minor_units_and_grouping():
+    with translation.override("en"):
+        assert money("1234.5", "USD") == "1,234.50 USD"
+        assert money("1234.5", "JPY") == "1,235 JPY"
+    assert money(None, "USD") == ""

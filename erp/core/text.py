@@ -1,0 +1,95 @@
+"""Explanations written down now and read later, in the reader's language.
+
+A hold reason or a difference is recorded by a worker (no user, no language) and read by
+people in English or Chinese. Phrase renders the English text for storage and keeps the
+msgid and its values, so phrase_render() can say it again in whatever language is active.
+Mark each template with gettext_noop() where it is written, so makemessages finds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+
+
+class Phrase(str):
+    """English text (the str value) that also carries its msgid and values."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, /, **params: Any) -> Phrase:
+        stored = {key: _store(value) for key, value in params.items()}
+        with translation.override(None):
+            text = _render(template, stored, translate=False)
+        phrase = super().__new__(cls, text)
+        phrase.template = template
+        phrase.params = stored
+        return phrase
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"template": self.template, "params": self.params}
+
+
+class Join:
+    """Several values shown as one, e.g. a list of problems separated by "; "."""
+
+    def __init__(self, items: Sequence[Any], separator: str = ", ") -> None:
+        self.items = list(items)
+        self.separator = separator
+
+
+def _store(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        return value.as_dict()
+    if isinstance(value, Promise):
+        # A choice label: kept as its msgid and shown lower-case mid-sentence.
+        with translation.override(None):
+            return {"label": str(value)}
+    if isinstance(value, Join):
+        return {"join": [_store(item) for item in value.items], "sep": value.separator}
+    if isinstance(value, int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def _value(value: Any, *, translate: bool) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "label" in value:
+        return (gettext(value["label"]) if translate else value["label"]).lower()
+    if "join" in value:
+        return value["sep"].join(
+            str(_value(item, translate=translate)) for item in value["join"]
+        )
+    if "template" in value:
+        return _render(
+            value["template"], value.get("params") or {}, translate=translate
+        )
+    return value
+
+
+def _render(template: str, params: Mapping[str, Any], *, translate: bool) -> str:
+    text = gettext(template) if translate else template
+    if not params:
+        return text
+    return text % {k: _value(v, translate=translate) for k, v in params.items()}
+
+
+def phrase_render(entry: Mapping[str, Any], *, fallback_key: str = "message") -> str:
+    """Say a stored {"template", "params"} again in the active language.
+
+    Entries written before templates were kept have only the English text.
+    """
+    template = entry.get("template")
+    if not template:
+        return str(entry.get(fallback_key) or "")
+    try:
+        return _render(template, entry.get("params") or {}, translate=True)
+    except (KeyError, TypeError, ValueError):
+        # A translation that no longer fits its values must not break the page.
+        return str(entry.get(fallback_key) or "")
