@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from erp.core.admin import ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
+from erp.core.text import phrase_render
 from orders.choices import ReviewRuleKind
 from orders.models import Customer, Order, OrderEvent, OrderLine, ReviewRule
 from orders.review import review_rule_dry_run
@@ -259,7 +260,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("why"))
     def why(self, order: Order) -> str:
-        return "; ".join(r["message"] for r in order.hold_reasons) or "—"
+        return "; ".join(phrase_render(r) for r in order.hold_reasons) or "—"
 
     @admin.display(description=_("country"))
     def country(self, order: Order) -> str:
@@ -270,7 +271,7 @@ class OrderAdmin(ReadOnlyAdmin):
         if not order.hold_reasons:
             return "—"
         return format_html_join(
-            "", "<div>{}</div>", ((r["message"],) for r in order.hold_reasons)
+            "", "<div>{}</div>", ((phrase_render(r),) for r in order.hold_reasons)
         )
 
     @admin.display(description=_("flags"))
@@ -278,7 +279,7 @@ class OrderAdmin(ReadOnlyAdmin):
         if not order.review_flags:
             return "—"
         return format_html_join(
-            "", "<div>{}</div>", ((r["message"],) for r in order.review_flags)
+            "", "<div>{}</div>", ((phrase_render(r),) for r in order.review_flags)
         )
 
     def get_readonly_fields(

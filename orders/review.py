@@ -13,8 +13,10 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext_noop
 
 from erp.core.money import quantize
+from erp.core.text import Join, Phrase
 from inventory.models import Warehouse
 from inventory.planning import AllocationRequest
 from inventory.selectors import stock_available_by_warehouse
@@ -44,7 +46,15 @@ class ReviewFinding:
     rule_id: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "message": self.message, "rule_id": self.rule_id}
+        found: dict[str, object] = {
+            "code": self.code,
+            "message": self.message,
+            "rule_id": self.rule_id,
+        }
+        if isinstance(self.message, Phrase):
+            # Kept so each reader sees the reason in their own language.
+            found.update(self.message.as_dict())
+        return found
 
 
 @dataclass(frozen=True)
@@ -174,28 +184,46 @@ def _payment_not_captured(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     order = facts.order
     if order.financial_status not in UNCAPTURED:
         return None
-    return f"Payment not captured: the store reports it as {order.get_financial_status_display().lower()}."
+    return Phrase(
+        gettext_noop("Payment not captured: the store reports it as %(status)s."),
+        status=FinancialStatus(order.financial_status).label,
+    )
 
 
 def _fraud_risk(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     levels = rule.parameters.get("levels") or [RiskLevel.HIGH]
     if facts.order.risk_level not in levels:
         return None
-    return f"Fraud risk is {facts.order.risk_level} by the store's analysis."
+    level = facts.order.risk_level
+    return Phrase(
+        gettext_noop("Fraud risk is %(level)s by the store's analysis."),
+        level=RiskLevel(level).label if level in RiskLevel.values else level,
+    )
 
 
 def _address_incomplete(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     if not facts.address_problems:
         return None
-    return "Address incomplete: " + "; ".join(facts.address_problems) + "."
+    return Phrase(
+        gettext_noop("Address incomplete: %(problems)s."),
+        problems=Join(facts.address_problems, "; "),
+    )
 
 
 def _customer_blocked(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     customer = facts.order.customer
     if customer is None or not customer.is_blocked:
         return None
-    reason = f": {customer.blocked_reason}" if customer.blocked_reason else ""
-    return f"Customer {customer.email or customer} is on the block list{reason}."
+    if customer.blocked_reason:
+        return Phrase(
+            gettext_noop("Customer %(customer)s is on the block list: %(reason)s."),
+            customer=customer.email or str(customer),
+            reason=customer.blocked_reason,
+        )
+    return Phrase(
+        gettext_noop("Customer %(customer)s is on the block list."),
+        customer=customer.email or str(customer),
+    )
 
 
 def _order_value_above(rule: ReviewRule, facts: ReviewFacts) -> str | None:
@@ -207,20 +235,32 @@ def _order_value_above(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     try:
         limit = Decimal(str(raw))
     except InvalidOperation:
-        return f"Rule '{rule.name}' has an invalid limit {raw!r} for {order.currency}."
+        return Phrase(
+            gettext_noop(
+                "Rule '%(rule)s' has an invalid limit %(limit)r for %(currency)s."
+            ),
+            rule=rule.name,
+            limit=raw,
+            currency=order.currency,
+        )
     if order.total <= limit:
         return None
-    return (
-        f"Order value {quantize(order.total, order.currency)} {order.currency} is above "
-        f"the {quantize(limit, order.currency)} {order.currency} limit."
+    return Phrase(
+        gettext_noop(
+            "Order value %(total)s %(currency)s is above the %(limit)s %(currency)s limit."
+        ),
+        total=str(quantize(order.total, order.currency)),
+        limit=str(quantize(limit, order.currency)),
+        currency=order.currency,
     )
 
 
 def _unknown_sku(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     if not facts.unknown_skus:
         return None
-    return (
-        "Unknown SKU: " + ", ".join(facts.unknown_skus) + " (not in the product list)."
+    return Phrase(
+        gettext_noop("Unknown SKU: %(skus)s (not in the product list)."),
+        skus=Join(facts.unknown_skus),
     )
 
 
@@ -228,10 +268,12 @@ def _destination_not_served(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     if not facts.shipped_lines or facts.serving_warehouse_ids:
         return None
     address = facts.order.shipping_address or {}
-    place = address.get("country_code") or "an unknown country"
+    place = address.get("country_code")
+    if not place:
+        return Phrase(gettext_noop("No active warehouse ships to an unknown country."))
     if address.get("province_code"):
         place = f"{place}-{address['province_code']}"
-    return f"No active warehouse ships to {place}."
+    return Phrase(gettext_noop("No active warehouse ships to %(place)s."), place=place)
 
 
 def _likely_duplicate(rule: ReviewRule, facts: ReviewFacts) -> str | None:
@@ -239,9 +281,13 @@ def _likely_duplicate(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     numbers = facts.duplicates(window_hours=window)
     if not numbers:
         return None
-    return (
-        f"Looks like a duplicate of {', '.join(numbers)} "
-        f"(same customer and items within {window} h)."
+    return Phrase(
+        gettext_noop(
+            "Looks like a duplicate of %(numbers)s (same customer and items within "
+            "%(hours)s h)."
+        ),
+        numbers=Join(numbers),
+        hours=window,
     )
 
 
@@ -249,10 +295,15 @@ def _stock_short(rule: ReviewRule, facts: ReviewFacts) -> str | None:
     if not facts.stock_shortages:
         return None
     parts = [
-        f"{sku} needs {need}, {have} available"
+        Phrase(
+            gettext_noop("%(sku)s needs %(need)s, %(have)s available"),
+            sku=sku,
+            need=need,
+            have=have,
+        )
         for sku, need, have in facts.stock_shortages
     ]
-    return "Stock short: " + "; ".join(parts) + "."
+    return Phrase(gettext_noop("Stock short: %(parts)s."), parts=Join(parts, "; "))
 
 
 RULE_CHECKS: dict[str, Callable[[ReviewRule, ReviewFacts], str | None]] = {
