@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from erp.core.exceptions import ApplicationError
+from erp.core.text import phrase_render
 from finance.charts import svg_bars
 from finance.choices import (
     CustomerType,
@@ -257,7 +258,7 @@ def reconciliation_report(request: HttpRequest) -> HttpResponse:
                     d.currency,
                     d.expected,
                     d.actual,
-                    d.message,
+                    phrase_render({**d.message_phrase, "message": d.message}),
                     " | ".join(
                         f"{n.get('action', NoteAction.NOTE)}: {n['text']}"
                         for n in d.notes

@@ -106,6 +106,8 @@ class ReconciliationDifference(TimeStampedModel):
     expected = money_field(verbose_name=_("expected"), null=True, blank=True)
     actual = money_field(verbose_name=_("found"), null=True, blank=True)
     message = models.TextField(_("what is wrong"))
+    # {"template", "params"} of message, so each reader sees it in their language.
+    message_phrase = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(
         _("status"),
         max_length=20,

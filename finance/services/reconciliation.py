@@ -29,9 +29,11 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from erp.core.db import advisory_xact_lock
 from erp.core.money import minor_units
+from erp.core.text import Join, Phrase
 from finance.choices import (
     MONEY_IN_KINDS,
     DifferenceKind,
@@ -59,6 +61,13 @@ D = DifferenceKind
 S = ReconciliationSubject
 # Store payment states that say the buyer paid.
 PAID_STATUSES = ("paid", "partially_refunded", "refunded", "partially_paid")
+# Finance sits below orders, so it names the store's payment statuses it reports itself.
+STORE_PAYMENT_STATUS_LABELS = {
+    "paid": gettext_lazy("paid"),
+    "partially_refunded": gettext_lazy("partially refunded"),
+    "refunded": gettext_lazy("refunded"),
+    "partially_paid": gettext_lazy("partially paid"),
+}
 # Payouts arrive days after the payment; lines of payouts this long after the period
 # still settle its orders.
 PAYOUT_LAG_DAYS = 45
@@ -235,8 +244,16 @@ def _check_order(
             return None
         return outcome.differ(
             D.PAID_WITHOUT_TRANSACTION,
-            f"The store marks order {order['number']} {order['financial_status']}, "
-            "but no successful payment transaction was recorded.",
+            Phrase(
+                gettext_noop(
+                    "The store marks order %(number)s %(status)s, but no successful "
+                    "payment transaction was recorded."
+                ),
+                number=order["number"],
+                status=STORE_PAYMENT_STATUS_LABELS.get(
+                    order["financial_status"], order["financial_status"]
+                ),
+            ),
             currency=currency,
             expected=order["total"],
             actual=Decimal(0),
@@ -247,8 +264,17 @@ def _check_order(
         outcome.payment_id = foreign[0].pk
         return outcome.differ(
             D.CURRENCY_MISMATCH,
-            f"Order {order['number']} is in {currency} but was paid in "
-            f"{foreign[0].currency} ({foreign[0].gateway} {foreign[0].external_id}).",
+            Phrase(
+                gettext_noop(
+                    "Order %(number)s is in %(currency)s but was paid in "
+                    "%(paid_currency)s (%(gateway)s %(payment)s)."
+                ),
+                number=order["number"],
+                currency=currency,
+                paid_currency=foreign[0].currency,
+                gateway=foreign[0].gateway,
+                payment=foreign[0].external_id,
+            ),
             currency=foreign[0].currency,
             expected=order["total"],
             actual=foreign[0].amount,
@@ -258,8 +284,16 @@ def _check_order(
     if abs(paid - order["total"]) > tolerance:
         return outcome.differ(
             D.AMOUNT_MISMATCH,
-            f"Order {order['number']} totals {order['total']:.2f} {currency} but "
-            f"payments add up to {paid:.2f} {currency}.",
+            Phrase(
+                gettext_noop(
+                    "Order %(number)s totals %(total)s %(currency)s but payments add "
+                    "up to %(paid)s %(currency)s."
+                ),
+                number=order["number"],
+                total=f"{order['total']:.2f}",
+                currency=currency,
+                paid=f"{paid:.2f}",
+            ),
             currency=currency,
             expected=order["total"],
             actual=paid,
@@ -272,8 +306,16 @@ def _check_order(
         if line is None:
             return outcome.differ(
                 D.PAID_NO_PAYOUT,
-                f"{payment.amount:.2f} {payment.currency} paid through {payment.gateway} "
-                f"({payment.external_id}) is in no payout.",
+                Phrase(
+                    gettext_noop(
+                        "%(amount)s %(currency)s paid through %(gateway)s (%(payment)s) "
+                        "is in no payout."
+                    ),
+                    amount=f"{payment.amount:.2f}",
+                    currency=payment.currency,
+                    gateway=payment.gateway,
+                    payment=payment.external_id,
+                ),
                 currency=payment.currency,
                 expected=payment.amount,
                 actual=Decimal(0),
@@ -282,8 +324,16 @@ def _check_order(
         if line.currency != payment.currency:
             return outcome.differ(
                 D.CURRENCY_MISMATCH,
-                f"Payment {payment.external_id} is in {payment.currency} but its payout "
-                f"line {line.external_id} is in {line.currency}.",
+                Phrase(
+                    gettext_noop(
+                        "Payment %(payment)s is in %(currency)s but its payout line "
+                        "%(line)s is in %(line_currency)s."
+                    ),
+                    payment=payment.external_id,
+                    currency=payment.currency,
+                    line=line.external_id,
+                    line_currency=line.currency,
+                ),
                 currency=line.currency,
                 expected=payment.amount,
                 actual=line.gross,
@@ -291,9 +341,18 @@ def _check_order(
         if abs(line.gross - payment.amount) > _tolerance(line.currency, units):
             return outcome.differ(
                 D.AMOUNT_MISMATCH,
-                f"Payment {payment.external_id} is {payment.amount:.2f} "
-                f"{payment.currency} but its payout line {line.external_id} settles "
-                f"{line.gross:.2f} {line.currency}.",
+                Phrase(
+                    gettext_noop(
+                        "Payment %(payment)s is %(amount)s %(currency)s but its payout "
+                        "line %(line)s settles %(gross)s %(line_currency)s."
+                    ),
+                    payment=payment.external_id,
+                    amount=f"{payment.amount:.2f}",
+                    currency=payment.currency,
+                    line=line.external_id,
+                    gross=f"{line.gross:.2f}",
+                    line_currency=line.currency,
+                ),
                 currency=line.currency,
                 expected=payment.amount,
                 actual=line.gross,
@@ -309,18 +368,29 @@ def _check_line(line: PayoutLine, matcher: _Matcher) -> _Outcome:
         payment_id=matcher.payment_for_line.get(line.pk),
     )
     if outcome.order_id is None:
-        refs = ", ".join(
-            f"{name} {value}"
-            for name, value in (
-                ("transaction", line.transaction_reference),
-                ("order", line.order_reference),
+        refs = [
+            Phrase(template, ref=value)
+            for template, value in (
+                (gettext_noop("transaction %(ref)s"), line.transaction_reference),
+                (gettext_noop("order %(ref)s"), line.order_reference),
             )
             if value
-        )
+        ]
         return outcome.differ(
             D.PAYOUT_LINE_NO_ORDER,
-            f"{line.get_kind_display()} {line.gross:.2f} {line.currency} in payout "
-            f"{line.payout.external_id} matches no order ({refs or 'no reference'}).",
+            Phrase(
+                gettext_noop(
+                    "%(kind)s %(gross)s %(currency)s in payout %(payout)s matches no "
+                    "order (%(refs)s)."
+                ),
+                kind=PayoutLineKind(line.kind).label
+                if line.kind in PayoutLineKind.values
+                else line.kind,
+                gross=f"{line.gross:.2f}",
+                currency=line.currency,
+                payout=line.payout.external_id,
+                refs=Join(refs) if refs else Phrase(gettext_noop("no reference")),
+            ),
             currency=line.currency,
             expected=None,
             actual=line.gross,
@@ -334,8 +404,14 @@ def _check_refund(refund: Refund, matcher: _Matcher, units: int) -> _Outcome:
     if line is None:
         return outcome.differ(
             D.REFUND_NOT_IN_PAYOUT,
-            f"Refund {refund.external_id} of {refund.amount:.2f} {refund.currency} "
-            "is in no payout.",
+            Phrase(
+                gettext_noop(
+                    "Refund %(refund)s of %(amount)s %(currency)s is in no payout."
+                ),
+                refund=refund.external_id,
+                amount=f"{refund.amount:.2f}",
+                currency=refund.currency,
+            ),
             currency=refund.currency,
             expected=refund.amount,
             actual=Decimal(0),
@@ -344,8 +420,16 @@ def _check_refund(refund: Refund, matcher: _Matcher, units: int) -> _Outcome:
     if line.currency != refund.currency:
         return outcome.differ(
             D.CURRENCY_MISMATCH,
-            f"Refund {refund.external_id} is in {refund.currency} but its payout line "
-            f"{line.external_id} is in {line.currency}.",
+            Phrase(
+                gettext_noop(
+                    "Refund %(refund)s is in %(currency)s but its payout line %(line)s "
+                    "is in %(line_currency)s."
+                ),
+                refund=refund.external_id,
+                currency=refund.currency,
+                line=line.external_id,
+                line_currency=line.currency,
+            ),
             currency=line.currency,
             expected=refund.amount,
             actual=-line.gross,
@@ -353,8 +437,17 @@ def _check_refund(refund: Refund, matcher: _Matcher, units: int) -> _Outcome:
     if abs(abs(line.gross) - refund.amount) > _tolerance(line.currency, units):
         return outcome.differ(
             D.AMOUNT_MISMATCH,
-            f"Refund {refund.external_id} is {refund.amount:.2f} {refund.currency} but "
-            f"its payout line {line.external_id} takes back {-line.gross:.2f}.",
+            Phrase(
+                gettext_noop(
+                    "Refund %(refund)s is %(amount)s %(currency)s but its payout line "
+                    "%(line)s takes back %(taken)s."
+                ),
+                refund=refund.external_id,
+                amount=f"{refund.amount:.2f}",
+                currency=refund.currency,
+                line=line.external_id,
+                taken=f"{-line.gross:.2f}",
+            ),
             currency=line.currency,
             expected=refund.amount,
             actual=-line.gross,
@@ -478,6 +571,7 @@ def _differences_apply(
         "expected",
         "actual",
         "message",
+        "message_phrase",
     )
     to_create, to_update = [], []
     for key, outcome in found.items():
@@ -489,6 +583,9 @@ def _differences_apply(
             "expected": outcome.expected,
             "actual": outcome.actual,
             "message": outcome.message,
+            "message_phrase": outcome.message.as_dict()
+            if isinstance(outcome.message, Phrase)
+            else {},
         }
         current = existing.get(key)
         if current is None:
