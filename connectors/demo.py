@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.models import Channel, ChannelKind
+from connectors.models import Channel, ChannelKind, ChannelListing
 from inventory.models import ChannelStockPolicy, Product, StockMovement, Warehouse
 from inventory.services.stock import stock_receive
 from orders.canonical import (
@@ -54,6 +54,16 @@ PRODUCTS = [
     ("CABLE-USBC-1M", "USB-C cable 1 m", 40, "0.80"),
     ("LAMP-LED-DESK", "LED desk lamp", 950, "11.00"),
 ]
+
+# The demo Shopify store is the sandbox store `manage.py sandbox_stores` serves on this
+# local port (`make run` starts it); it signs its webhooks with this secret.
+SHOPIFY_SANDBOX_URL = "http://127.0.0.1:8701"
+SHOPIFY_SANDBOX_TOKEN = "shpat_demo_0000000000000000"  # noqa: S105 (demo sandbox)
+SHOPIFY_SANDBOX_WEBHOOK_SECRET = "whsec_demo_sandbox_0000"  # noqa: S105
+SHOPIFY_SANDBOX_LOCATION = "gid://shopify/Location/8701001"
+# Store variant and inventory item ids of the demo products: base + position.
+SHOPIFY_VARIANT_BASE = 44_870_000_000
+SHOPIFY_INVENTORY_ITEM_BASE = 46_870_000_000
 
 # warehouse code, sku, quantity
 STOCK = [
@@ -180,8 +190,12 @@ def _master_data() -> dict[str, Channel]:
                 "kind": ChannelKind.SHOPIFY,
                 "name": "Demo US store (Shopify)",
                 "currency": "USD",
-                "shop_url": "https://demo-us.myshopify.com",
-                "credentials": {"access_token": "shpat_demo_0000000000000000"},
+                "shop_url": SHOPIFY_SANDBOX_URL,
+                "stock_location_id": SHOPIFY_SANDBOX_LOCATION,
+                "credentials": {
+                    "access_token": SHOPIFY_SANDBOX_TOKEN,
+                    "webhook_secret": SHOPIFY_SANDBOX_WEBHOOK_SECRET,
+                },
             },
         )[0],
         "eu-woo": Channel.objects.update_or_create(
@@ -213,14 +227,25 @@ def _master_data() -> dict[str, Channel]:
                 "service_area": area,
             },
         )[0]
-    for sku, title, grams, cost in PRODUCTS:
-        Product.objects.update_or_create(
+    for position, (sku, title, grams, cost) in enumerate(PRODUCTS, start=1):
+        product = Product.objects.update_or_create(
             sku=sku,
             defaults={
                 "title": title,
                 "weight_grams": grams,
                 "unit_cost": Decimal(cost),
                 "cost_currency": "USD",
+            },
+        )[0]
+        ChannelListing.objects.update_or_create(
+            channel=channels["us-shopify"],
+            external_variant_id=str(SHOPIFY_VARIANT_BASE + position),
+            defaults={
+                "product": product,
+                "external_inventory_item_id": str(
+                    SHOPIFY_INVENTORY_ITEM_BASE + position
+                ),
+                "external_sku": sku,
             },
         )
     for channel in channels.values():

@@ -181,8 +181,10 @@ class FakeShopifyStore:
         shop_name: str = "Fake Store",
         shop_domain: str = "fake-store.myshopify.com",
         currency: str = "USD",
+        port: int = 0,
     ) -> None:
         self.access_token = access_token
+        self.port = port
         self.api_version = api_version
         self.bucket = LeakyBucket(maximum=bucket_maximum, restore_rate=restore_rate)
         self.max_query_cost = max_query_cost
@@ -216,7 +218,8 @@ class FakeShopifyStore:
 
     def start(self) -> FakeShopifyStore:
         admin_schema()  # load once before the first request races the clock
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        # Port 0 (any free port) for tests; the demo's sandbox store uses a fixed one.
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.store = self
         self._thread = threading.Thread(
             target=self._server.serve_forever,
