@@ -33,10 +33,8 @@ STATUS: dict[str, tuple[str, str]] = {
     "trash": (FinancialStatus.VOIDED, FulfillmentStatus.UNFULFILLED),
 }
 CANCELLED_STATUSES = frozenset({"cancelled", "trash"})
-CANCEL_REASONS = {
-    "cancelled": "Cancelled in WooCommerce",
-    "trash": "Deleted (moved to the trash) in WooCommerce",
-}
+# The ingest says "Cancelled in the store"; only a deletion needs saying more.
+CANCEL_REASONS = {"trash": "moved to the trash in WooCommerce"}
 _UNIT = Decimal("0.0001")
 
 

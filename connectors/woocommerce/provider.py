@@ -25,6 +25,7 @@ from connectors.woocommerce.services import (
     woo_client_for,
     woo_order_fetch,
     woo_orders_pages,
+    woo_store_check,
 )
 from connectors.woocommerce.stock import stock_drift_record, woo_stock_push
 from connectors.woocommerce.subscriptions import woo_webhooks_ensure
@@ -213,3 +214,19 @@ def webhooks_ensure(*, channel: Channel) -> dict[str, Any]:
         "reactivated": result.reactivated,
         "present": result.present,
     }
+
+
+def connection_check(
+    *, shop_url: str, credentials: Mapping[str, str]
+) -> dict[str, Any]:
+    """Call the store with these keys before connecting it; returns its currency.
+
+    Raises: ChannelUnauthorizedError (keys refused), ConnectorTransientError,
+    PayloadError.
+    """
+    check = woo_store_check(
+        shop_url=shop_url,
+        consumer_key=str(credentials.get("consumer_key") or ""),
+        consumer_secret=str(credentials.get("consumer_secret") or ""),
+    )
+    return {"currency": check.currency}

@@ -147,8 +147,8 @@ def test_every_documented_status_is_mapped(
     assert (order.cancelled_at is not None) is cancelled
     if cancelled:
         assert order.cancelled_at == order.store_updated_at
-        assert order.cancel_reason.startswith(
-            "Deleted" if status == "trash" else "Cancelled"
+        assert order.cancel_reason == (
+            "moved to the trash in WooCommerce" if status == "trash" else ""
         )
 
 

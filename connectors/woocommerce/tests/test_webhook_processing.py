@@ -1,0 +1,125 @@
+"""Stored WooCommerce deliveries processed by the worker code, against the fake store."""
+
+import pytest
+
+from connectors.models import WebhookReceiptStatus
+from connectors.services import webhook_receipt_process
+from connectors.tests.factories import WebhookReceiptFactory
+from connectors.woocommerce.testing.webhooks import webhook_body
+from finance.models.payments import Refund
+from orders.choices import OrderEventType, OrderStatus
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db
+
+
+def _process(channel, topic, payload):
+    receipt = WebhookReceiptFactory(
+        channel=channel, topic=topic, body=webhook_body(payload).decode()
+    )
+    status = webhook_receipt_process(receipt_id=receipt.pk)
+    receipt.refresh_from_db()
+    return status, receipt
+
+
+def test_order_created_is_ingested_from_the_payload_alone(woo_store, woo_channel):
+    order = woo_store.add_order()
+
+    status, receipt = _process(woo_channel, "order.created", order)
+
+    assert status == WebhookReceiptStatus.PROCESSED
+    stored = Order.objects.get(external_id=str(order["id"]))
+    assert receipt.result["order_id"] == stored.pk
+    assert receipt.result["created"] is True
+    assert woo_store.calls == []  # no refunds: nothing to read from the store
+
+
+def test_an_older_payload_after_a_newer_one_changes_nothing(woo_store, woo_channel):
+    order = woo_store.add_order()
+    old = woo_store.webhook_payload("order.created", order["id"])
+    new = woo_store.change_order(order["id"], status="cancelled")
+    _process(woo_channel, "order.updated", new)
+
+    status, receipt = _process(woo_channel, "order.created", old)
+
+    assert status == WebhookReceiptStatus.PROCESSED
+    assert receipt.result == {"skipped": "this version of the order is already stored"}
+    assert Order.objects.get().status == OrderStatus.CANCELLED
+
+
+def test_an_order_with_refunds_reads_them_from_the_store(woo_store, woo_channel):
+    order = woo_store.add_order()
+    woo_store.add_refund(order["id"], amount="12.00", reason="one shirt back")
+
+    _process(woo_channel, "order.updated", woo_store.order(order["id"]))
+
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.note, refund.order.external_id) == (
+        12,
+        "one shirt back",
+        str(order["id"]),
+    )
+
+
+def test_deleted_order_is_read_from_the_trash_and_cancelled(woo_store, woo_channel):
+    order = woo_store.add_order()
+    _process(woo_channel, "order.created", order)
+    woo_store.trash_order(order["id"])
+
+    status, receipt = _process(woo_channel, "order.deleted", {"id": order["id"]})
+
+    assert status == WebhookReceiptStatus.PROCESSED
+    stored = Order.objects.get()
+    assert stored.status == OrderStatus.CANCELLED
+    assert stored.cancel_reason == (
+        "Cancelled in the store: moved to the trash in WooCommerce"
+    )
+
+
+def test_restored_order_stays_cancelled_here_with_a_note_for_ops(
+    woo_store, woo_channel
+):
+    order = woo_store.add_order()
+    _process(woo_channel, "order.created", order)
+    woo_store.trash_order(order["id"])
+    _process(woo_channel, "order.deleted", {"id": order["id"]})
+    restored = woo_store.change_order(order["id"], status="processing")
+
+    status, _receipt = _process(woo_channel, "order.restored", restored)
+
+    assert status == WebhookReceiptStatus.PROCESSED
+    stored = Order.objects.get()
+    assert stored.status == OrderStatus.CANCELLED
+    note = stored.events.filter(type=OrderEventType.NOTE_ADDED).latest("pk")
+    assert note.message.startswith("Restored from the trash in WooCommerce")
+
+
+def test_order_deleted_for_good_fails_the_receipt_with_the_reason(
+    woo_store, woo_channel
+):
+    status, receipt = _process(woo_channel, "order.deleted", {"id": 424242})
+
+    assert status == WebhookReceiptStatus.FAILED
+    assert receipt.error.startswith("Order 424242 was deleted for good in the store")
+
+
+def test_store_down_while_processing_puts_the_receipt_back_for_a_retry(
+    woo_store, woo_channel, settings
+):
+    settings.WOOCOMMERCE_MAX_RETRIES = 0
+    woo_store.fail_next(503)
+
+    with pytest.raises(Exception, match="HTTP 503"):
+        _process(woo_channel, "order.deleted", {"id": 1})
+
+
+def test_unhandled_topics_and_bad_payloads_fail_with_the_reason(woo_channel):
+    status, receipt = _process(woo_channel, "coupon.updated", {"id": 1})
+    assert (status, receipt.error) == (
+        WebhookReceiptStatus.FAILED,
+        "Webhooks of topic 'coupon.updated' are not handled.",
+    )
+
+    status, receipt = _process(woo_channel, "order.updated", {"id": 1, "status": "x"})
+    assert status == WebhookReceiptStatus.FAILED
+    assert receipt.error == "date_modified_gmt: is not a date"
