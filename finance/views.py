@@ -80,6 +80,34 @@ def reports_index(request: HttpRequest) -> HttpResponse:
 # --- profit ------------------------------------------------------------------------------
 
 
+GROUP_LABELS = {
+    "period": _("period"),
+    "country": _("country"),
+    "channel": _("store"),
+    "customer_type": _("customer type"),
+    "tag": _("tag"),
+    "product": _("product"),
+    "country_period": _("country and period"),
+}
+PERIOD_LABELS = {
+    "day": _("day"),
+    "week": _("week"),
+    "month": _("month"),
+    "quarter": _("quarter"),
+    "year": _("year"),
+}
+FIGURE_LABELS = {
+    "revenue": _("revenue"),
+    "discounts": _("discounts"),
+    "refunds": _("refunds"),
+    "cogs": _("cost of goods"),
+    "shipping_cost": _("shipping cost"),
+    "fees": _("payment fees"),
+    "other_costs": _("other costs"),
+    "profit": _("profit"),
+}
+
+
 class ProfitFilterForm(forms.Form):
     """The filters of the profit and sales report."""
 
@@ -102,13 +130,13 @@ class ProfitFilterForm(forms.Form):
     group_by = forms.ChoiceField(
         label=_("Group by"),
         required=False,
-        choices=[(g, g.replace("_", " ")) for g in GROUPS],
+        choices=[(g, GROUP_LABELS.get(g, g)) for g in GROUPS],
         initial="period",
     )
     period = forms.ChoiceField(
         label=_("Period"),
         required=False,
-        choices=[(p, p) for p in PERIODS],
+        choices=[(p, PERIOD_LABELS.get(p, p)) for p in PERIODS],
         initial="month",
     )
 
@@ -157,7 +185,8 @@ def profit_report(request: HttpRequest) -> HttpResponse:
             "title": _("Profit and sales"),
             "form": form,
             "table": table,
-            "figures": figures,
+            "figures": [FIGURE_LABELS.get(f, f) for f in figures],
+            "group_label": GROUP_LABELS.get(group_by, group_by),
             "rows": [(r, [r.figures[f] for f in figures]) for r in table.rows],
             "totals": [table.totals.figures[f] for f in figures],
             "chart": svg_bars(
