@@ -64,6 +64,13 @@ SHOPIFY_SANDBOX_LOCATION = "gid://shopify/Location/8701001"
 # Store variant and inventory item ids of the demo products: base + position.
 SHOPIFY_VARIANT_BASE = 44_870_000_000
 SHOPIFY_INVENTORY_ITEM_BASE = 46_870_000_000
+# The demo WooCommerce store is the sandbox store on this port; its REST API keys and
+# webhook secret are the sandbox's. Product ids of the demo products: base + position.
+WOOCOMMERCE_SANDBOX_URL = "http://127.0.0.1:8702"
+WOOCOMMERCE_SANDBOX_KEY = "ck_demo_sandbox_00000000000000000000000000"
+WOOCOMMERCE_SANDBOX_SECRET = "cs_demo_sandbox_00000000000000000000000000"  # noqa: S105
+WOOCOMMERCE_SANDBOX_WEBHOOK_SECRET = "wc_demo_sandbox_webhook_0000"  # noqa: S105
+WOOCOMMERCE_PRODUCT_BASE = 8_702_000
 
 # warehouse code, sku, quantity
 STOCK = [
@@ -204,11 +211,12 @@ def _master_data() -> dict[str, Channel]:
                 "kind": ChannelKind.WOOCOMMERCE,
                 "name": "Demo EU store (WooCommerce)",
                 "currency": "EUR",
-                "shop_url": "https://demo-eu.example.com",
+                "shop_url": WOOCOMMERCE_SANDBOX_URL,
                 "allow_split_shipments": True,
                 "credentials": {
-                    "consumer_key": "ck_demo_000000000000",
-                    "consumer_secret": "cs_demo_000000000000",
+                    "consumer_key": WOOCOMMERCE_SANDBOX_KEY,
+                    "consumer_secret": WOOCOMMERCE_SANDBOX_SECRET,
+                    "webhook_secret": WOOCOMMERCE_SANDBOX_WEBHOOK_SECRET,
                 },
             },
         )[0],
@@ -245,6 +253,16 @@ def _master_data() -> dict[str, Channel]:
                 "external_inventory_item_id": str(
                     SHOPIFY_INVENTORY_ITEM_BASE + position
                 ),
+                "external_sku": sku,
+            },
+        )
+        ChannelListing.objects.update_or_create(
+            channel=channels["eu-woo"],
+            external_variant_id=str(WOOCOMMERCE_PRODUCT_BASE + position),
+            defaults={
+                "product": product,
+                # A simple product holds its own stock field in the REST API.
+                "external_inventory_item_id": str(WOOCOMMERCE_PRODUCT_BASE + position),
                 "external_sku": sku,
             },
         )

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 # Channel kind → module with `sandbox_for(channel: Channel) -> SandboxStore`.
 SANDBOX_MODULES = {
     "shopify": "connectors.shopify.sandbox",
+    "woocommerce": "connectors.woocommerce.sandbox",
 }
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 

@@ -117,7 +117,7 @@ def test_demo_shopify_store_is_the_sandbox_and_shares_its_webhook_secret():
     sandbox = sandbox_for(channel)
 
     assert sandbox_port(channel) == 8701
-    assert [c.code for c in sandbox_channels()] == ["us-shopify"]
+    assert [c.code for c in sandbox_channels()] == ["eu-woo", "us-shopify"]
     assert (
         sandbox.secret == webhook_secret_for(channel) == SHOPIFY_SANDBOX_WEBHOOK_SECRET
     )

@@ -200,19 +200,22 @@ class FakeWooStore:
         currency: str = "USD",
         site_name: str = "Fake Woo Store",
         delay: float = 0.0,
+        port: int = 0,
+        first_id: int = 5000,
     ) -> None:
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.currency = currency
         self.site_name = site_name
         self.delay = delay
+        self.port = port
         self.state = _State()
         self.calls: list[RecordedCall] = []
         self.auth_failures: list[str] = []
         self.deliveries: list[Delivery] = []
         self._faults: deque[Fault] = deque()
         self._revoked = False
-        self._next_id = 5000
+        self._next_id = first_id
         self._lock = threading.RLock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -220,7 +223,7 @@ class FakeWooStore:
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> FakeWooStore:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.store = self
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -334,20 +337,37 @@ class FakeWooStore:
             )
             if items is not None:
                 template = order["line_items"][1]
-                order["line_items"] = [
-                    {
-                        **copy.deepcopy(template),
-                        "name": f"Product {item['sku']}",
-                        "product_id": item["product_id"],
-                        "variation_id": item.get("variation_id", 0),
-                        "sku": item["sku"],
-                        "quantity": item["quantity"],
-                        "subtotal": f"{12 * item['quantity']:.2f}",
-                        "total": f"{12 * item['quantity']:.2f}",
-                        "meta_data": [],
-                    }
-                    for item in items
-                ]
+                order["line_items"] = []
+                for item in items:
+                    price = Decimal(str(item.get("price", "12.00")))
+                    amount = f"{price * item['quantity']:.2f}"
+                    order["line_items"].append(
+                        {
+                            **copy.deepcopy(template),
+                            "name": item.get("name") or f"Product {item['sku']}",
+                            "product_id": item["product_id"],
+                            "variation_id": item.get("variation_id", 0),
+                            "sku": item["sku"],
+                            "quantity": item["quantity"],
+                            "price": float(price),
+                            "subtotal": amount,
+                            "total": amount,
+                            "subtotal_tax": "0.00",
+                            "total_tax": "0.00",
+                            "taxes": [],
+                            "meta_data": [],
+                        }
+                    )
+                subtotal = sum(
+                    (Decimal(line["total"]) for line in order["line_items"]), Decimal(0)
+                )
+                shipping = Decimal(order["shipping_total"])
+                order.update(
+                    tax_lines=[],
+                    cart_tax="0.00",
+                    total_tax="0.00",
+                    total=f"{subtotal + shipping:.2f}",
+                )
             for item in [
                 *order["line_items"],
                 *order["shipping_lines"],
@@ -416,6 +436,24 @@ class FakeWooStore:
                 self.state.products[product["id"]] = product
                 made.append(copy.deepcopy(product))
         return made
+
+    def add_simple_product(
+        self, *, product_id: int, sku: str, name: str = "", price: str = "21.99"
+    ) -> dict[str, Any]:
+        """A simple product with a given id (a demo store's listing), stock unmanaged."""
+        with self._lock:
+            product = load_fixture("rest_v3/product_retrieve.response.json")
+            product.update(
+                id=product_id,
+                sku=sku,
+                name=name or sku,
+                price=price,
+                regular_price=price,
+                manage_stock=False,
+                stock_quantity=None,
+            )
+            self.state.products[product_id] = product
+            return copy.deepcopy(product)
 
     def add_variable_product(
         self, *, skus: list[str], quantity: int | None = None
