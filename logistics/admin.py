@@ -18,6 +18,7 @@ from erp.core.exceptions import ApplicationError
 from logistics.models import (
     CarrierAccount,
     CarrierService,
+    CarrierWebhookDelivery,
     CustomsItem,
     DeliveryPromise,
     IncotermRule,
@@ -36,6 +37,7 @@ from logistics.services.printing import shipments_print_batch
 from logistics.services.selection import shipment_select_service
 from logistics.services.shipments import shipment_tracking_number_set
 from logistics.services.tracking import shipments_track_poll
+from logistics.services.webhooks import carrier_webhook_retry
 
 # --- carriers ----------------------------------------------------------------------
 
@@ -481,3 +483,55 @@ class TrackingEventAdmin(ReadOnlyAdmin):
     list_display = ["shipment", "occurred_at", "status", "carrier_code", "description"]
     list_filter = ["status"]
     search_fields = ["shipment__tracking_number", "description"]
+
+
+@admin.register(CarrierWebhookDelivery)
+class CarrierWebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "account",
+        "status",
+        "tracking_number",
+        "shipment",
+        "events_recorded",
+        "created_at",
+        "error",
+    ]
+    list_filter = ["status", "carrier", "account"]
+    list_select_related = ["account", "shipment"]
+    search_fields = ["tracking_number", "error"]
+    date_hierarchy = "created_at"
+    fields = [
+        "account",
+        "carrier",
+        "status",
+        "error",
+        "tracking_number",
+        "shipment",
+        "events_recorded",
+        "headers",
+        "body",
+        "created_at",
+        "processed_at",
+    ]
+    readonly_fields = fields
+    actions = ["process_again"]
+
+    def has_ship_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("logistics.change_shipment")
+
+    @admin.action(description=_("Process again"), permissions=["ship"])
+    def process_again(
+        self, request: HttpRequest, queryset: QuerySet[CarrierWebhookDelivery]
+    ) -> None:
+        for delivery in queryset.order_by("pk"):
+            try:
+                carrier_webhook_retry(delivery_id=delivery.pk)
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"#{delivery.pk}: {exc.message}", messages.WARNING
+                )
+            else:
+                self.message_user(
+                    request, _("#%(pk)s queued again.") % {"pk": delivery.pk}
+                )

@@ -36,3 +36,9 @@ class RateCardImportError(ImportFileError):
     """The rate card to import into does not exist."""
 
     code = "rate_card_import_invalid"
+
+
+class WebhookDeliveryStateError(ConflictError):
+    """The carrier push is not in a state that allows this (only failed ones retry)."""
+
+    code = "webhook_delivery_state"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 from logistics.services.tracking import shipments_track_poll
+from logistics.services.webhooks import carrier_webhook_process
 
 
 @shared_task(acks_late=True)
@@ -17,3 +19,10 @@ def shipments_track_poll_task() -> dict[str, object]:
         "carrier_calls": report.carrier_calls,
         "errors": report.errors,
     }
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=5)
+def carrier_webhook_process_task(delivery_id: int) -> str:
+    """Apply one stored carrier tracking push (queued by the webhook endpoint)."""
+    delivery = carrier_webhook_process(delivery_id=delivery_id)
+    return delivery.status if delivery else "missing"

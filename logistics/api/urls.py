@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from logistics import webhooks
 from logistics.api import views
 
 app_name = "logistics"
@@ -47,6 +48,21 @@ urlpatterns = [
         name="shipment-print",
     ),
     path("tracking/poll/", views.TrackingPollApi.as_view(), name="tracking-poll"),
+    path(
+        "webhooks/<slug:carrier>/<slug:account_code>/",
+        webhooks.carrier_webhook,
+        name="carrier-webhook",
+    ),
+    path(
+        "webhook-deliveries/",
+        views.CarrierWebhookDeliveryListApi.as_view(),
+        name="webhook-delivery-list",
+    ),
+    path(
+        "webhook-deliveries/<int:pk>/retry/",
+        views.CarrierWebhookDeliveryRetryApi.as_view(),
+        name="webhook-delivery-retry",
+    ),
     path(
         "carrier-accounts/",
         views.CarrierAccountListApi.as_view(),

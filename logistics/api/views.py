@@ -35,6 +35,7 @@ from logistics.api.permissions import (
 from logistics.api.serializers import (
     CarrierAccountOutputSerializer,
     CarrierServiceOutputSerializer,
+    CarrierWebhookDeliveryOutputSerializer,
     DeliveryPromiseSerializer,
     IncotermRuleSerializer,
     RateCardOutputSerializer,
@@ -45,6 +46,7 @@ from logistics.choices import LabelFormat
 from logistics.models import (
     CarrierAccount,
     CarrierService,
+    CarrierWebhookDelivery,
     DeliveryPromise,
     IncotermRule,
     RateCard,
@@ -61,6 +63,7 @@ from logistics.services.shipments import (
     shipment_tracking_numbers_import,
 )
 from logistics.services.tracking import shipments_track_poll
+from logistics.services.webhooks import carrier_webhook_retry
 
 # --- reads -------------------------------------------------------------------------
 
@@ -394,3 +397,33 @@ class IncotermRuleDetailApi(RetrieveUpdateDestroyAPIView):
     serializer_class = IncotermRuleSerializer
     permission_classes = [CanViewShipments, CanChangeShippingTerms]
     queryset = IncotermRule.objects.prefetch_related("channels")
+
+
+# --- carrier tracking webhooks -------------------------------------------------------
+
+
+class CarrierWebhookDeliveryListApi(ListAPIView):
+    """Carrier tracking pushes as received, newest first; filter by ?status=."""
+
+    serializer_class = CarrierWebhookDeliveryOutputSerializer
+    permission_classes = [CanViewShipments]
+
+    def get_queryset(self) -> QuerySet[CarrierWebhookDelivery]:
+        queryset = CarrierWebhookDelivery.objects.select_related("account").order_by(
+            "-pk"
+        )
+        status = self.request.query_params.get("status")
+        if status:
+            queryset = queryset.filter(status=status)
+        return queryset
+
+
+class CarrierWebhookDeliveryRetryApi(APIView):
+    """Process a failed push again (e.g. after its shipment got the tracking number)."""
+
+    permission_classes = [CanChangeShipments]
+
+    @extend_schema(request=None, responses=CarrierWebhookDeliveryOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        delivery = carrier_webhook_retry(delivery_id=pk)
+        return Response(CarrierWebhookDeliveryOutputSerializer(delivery).data)

@@ -67,8 +67,9 @@ CARRIER_CODES: dict[str, dict[str, S]] = {
         **_codes(S.RETURNED, "04", "21", "29"),
     },
     # karrio gives UPS's two-letter activity code; its status (from the activity
-    # type D/I/M/X) is the reliable part, so only the voided label is added.
-    "ups": {**_codes(S.CANCELLED, "MV")},
+    # type D/I/M/X) is the reliable part, so only the voided label and "out for
+    # delivery" (type I, which karrio reads as in transit) are added.
+    "ups": {**_codes(S.CANCELLED, "MV"), **_codes(S.OUT_FOR_DELIVERY, "OT")},
 }
 
 

@@ -77,15 +77,17 @@ def tracking_payload(shipment: Shipment) -> dict[str, Any]:
     }
 
 
-@transaction.atomic(durable=True)
-def tracking_result_record(*, shipment_id: int, result: TrackingResult) -> bool:
-    """Store new scans and the status; returns whether the status changed.
+def tracking_events_apply(
+    *, shipment: Shipment, result: TrackingResult, from_stored: bool = False
+) -> tuple[bool, int]:
+    """Store new scans and the status of a shipment the caller holds locked.
 
-    A change is announced on the outbox in the same transaction.
+    A poll answers with every scan, so its status is the parcel's; a push brings one
+    scan that may arrive late, so with `from_stored` the status is that of the newest
+    scan stored. A change is announced on the outbox in the caller's transaction.
+    Returns (status changed, scans newly stored).
     """
-    shipment = shipment_lock(shipment_id=shipment_id)
-    if shipment is None or shipment.status not in POLLED_STATUSES:
-        return False
+    before = TrackingEvent.objects.filter(shipment=shipment).count()
     TrackingEvent.objects.bulk_create(
         [
             TrackingEvent(
@@ -102,14 +104,29 @@ def tracking_result_record(*, shipment_id: int, result: TrackingResult) -> bool:
         # Each poll sees the earlier scans again; the unique constraint keeps one.
         ignore_conflicts=True,
     )
-    previous = (shipment.tracking_status, shipment.status)
-    shipment.tracking_status = result.status
-    shipment.status = shipment_status_for(result.status, shipment.status)
-    if result.status == TrackingStatus.DELIVERED and shipment.delivered_at is None:
-        delivered = next(
-            (e for e in result.events if e.status == TrackingStatus.DELIVERED), None
+    added = TrackingEvent.objects.filter(shipment=shipment).count() - before
+    status = result.status
+    if from_stored:
+        newest = (
+            TrackingEvent.objects.filter(shipment=shipment)
+            .order_by("-occurred_at", "-pk")
+            .values_list("status", flat=True)
+            .first()
         )
-        shipment.delivered_at = delivered.occurred_at if delivered else timezone.now()
+        status = newest or result.status
+    previous = (shipment.tracking_status, shipment.status)
+    shipment.tracking_status = status
+    shipment.status = shipment_status_for(status, shipment.status)
+    if status == TrackingStatus.DELIVERED and shipment.delivered_at is None:
+        delivered = (
+            TrackingEvent.objects.filter(
+                shipment=shipment, status=TrackingStatus.DELIVERED
+            )
+            .order_by("-occurred_at")
+            .values_list("occurred_at", flat=True)
+            .first()
+        )
+        shipment.delivered_at = delivered or timezone.now()
     if result.tracking_url and not shipment.tracking_url:
         shipment.tracking_url = result.tracking_url
     shipment.last_tracked_at = timezone.now()
@@ -130,6 +147,19 @@ def tracking_result_record(*, shipment_id: int, result: TrackingResult) -> bool:
             key=str(shipment.pk),
             payload=tracking_payload(shipment),
         )
+    return changed, added
+
+
+@transaction.atomic(durable=True)
+def tracking_result_record(*, shipment_id: int, result: TrackingResult) -> bool:
+    """Store a poll's new scans and the status; returns whether the status changed.
+
+    A change is announced on the outbox in the same transaction.
+    """
+    shipment = shipment_lock(shipment_id=shipment_id)
+    if shipment is None or shipment.status not in POLLED_STATUSES:
+        return False
+    changed, _added = tracking_events_apply(shipment=shipment, result=result)
     return changed
 
 

@@ -1,8 +1,19 @@
 import pytest
 
 from logistics.choices import CarrierKind
-from logistics.tests.factories import CarrierAccountFactory
-from logistics.tests.fakecarrier import CARRIER_ROUTES, CREDENTIALS, FakeCarrier
+from logistics.models import Shipment
+from logistics.services.labels import shipment_buy_label
+from logistics.services.selection import shipment_select_service
+from logistics.services.shipments import shipments_mark_shipped
+from logistics.tasks import carrier_webhook_process_task
+from logistics.tests.factories import CarrierAccountFactory, CarrierServiceFactory
+from logistics.tests.fakecarrier import (
+    CARRIER_ROUTES,
+    CREDENTIALS,
+    UPS_SAMPLE_NUMBER,
+    UPS_WEBHOOK_CREDENTIAL,
+    FakeCarrier,
+)
 
 
 @pytest.fixture
@@ -26,11 +37,11 @@ def api_account(db, fake_carrier):
 
     def make(carrier: str, **fields):
         fake = fake_carrier(carrier)
+        fields.setdefault("code", f"{carrier}-test")
+        fields.setdefault("credentials", CREDENTIALS[carrier])
         account = CarrierAccountFactory(
-            code=f"{carrier}-test",
             name=carrier.upper(),
             carrier=CarrierKind(carrier),
-            credentials=CREDENTIALS[carrier],
             api_base_url=fake.url,
             **fields,
         )
@@ -122,5 +133,45 @@ def draft(db):
                 packaging_grams=packaging_grams,
             )
         )
+
+    return make
+
+
+# --- carrier tracking webhooks (test_webhooks.py, test_webhook_intake.py) -------------
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Delivery ids handed to the worker queue (instead of the broker)."""
+    ids: list[int] = []
+    monkeypatch.setattr(carrier_webhook_process_task, "delay", ids.append)
+    return ids
+
+
+@pytest.fixture
+def ups(api_account):
+    account, fake = api_account(
+        "ups",
+        credentials={
+            **CREDENTIALS["ups"],
+            "webhook_credential": UPS_WEBHOOK_CREDENTIAL,
+        },
+    )
+    CarrierServiceFactory(account=account, code="ups_standard", name="UPS Standard")
+    return account
+
+
+@pytest.fixture
+def shipped(ups, draft):
+    """shipped(number): a UPS shipment labelled and handed over, known by that number."""
+
+    def make(number: str = UPS_SAMPLE_NUMBER) -> Shipment:
+        shipment = draft(currency="CAD")  # the UPS rate sample prices in CAD
+        shipment_select_service(shipment_id=shipment.pk)
+        shipment_buy_label(shipment_id=shipment.pk)
+        shipments_mark_shipped(shipment_ids=[shipment.pk])
+        Shipment.objects.filter(pk=shipment.pk).update(tracking_number=number)
+        shipment.refresh_from_db()
+        return shipment
 
     return make

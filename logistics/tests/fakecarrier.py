@@ -260,3 +260,8 @@ CREDENTIALS: dict[str, dict[str, str]] = {
         "manifest_MID": "899999998",
     },
 }
+
+# The secret chosen when subscribing to UPS Track Alert, sent back in `credential`,
+# and the parcel UPS's Track Alert examples are about.
+UPS_WEBHOOK_CREDENTIAL = "c2d3f4-opaque-credential-chosen-at-subscription"
+UPS_SAMPLE_NUMBER = "1ZABCXYZ0112346789"

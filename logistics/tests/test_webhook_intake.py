@@ -1,0 +1,116 @@
+"""Bad, foreign and repeated UPS pushes: refused or failed with the reason, recorded.
+
+Same endpoint as test_webhooks.py, called through Django's test client so these cases
+run inside one transaction each (the real-HTTP tests need a flushed database).
+"""
+
+import pytest
+
+from logistics.choices import WebhookDeliveryStatus
+from logistics.models import CarrierWebhookDelivery, Shipment, TrackingEvent
+from logistics.services.webhooks import carrier_webhook_retry
+from logistics.tasks import carrier_webhook_process_task
+from logistics.tests.fakecarrier import fixture_bytes
+from logistics.tests.test_webhooks import CREDENTIAL, OURS, SAMPLES
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def post(client, ups):
+    """post(body, credential=...) -> (HTTP status, JSON answer) from the endpoint."""
+
+    def send(body: bytes, *, credential: str | None = CREDENTIAL, account=None):
+        extra = {"HTTP_CREDENTIAL": credential} if credential is not None else {}
+        response = client.post(
+            f"/api/v1/logistics/webhooks/ups/{account or ups.code}/",
+            data=body,
+            content_type="application/json",
+            HTTP_USER_AGENT="UPSPubSubTrackingService",
+            **extra,
+        )
+        return response.status_code, response.json()
+
+    return send
+
+
+@pytest.mark.parametrize(
+    ("body", "credential", "status", "stored", "error_bit"),
+    [
+        (SAMPLES["origin"], "wrong-credential", 401, "rejected", "missing or wrong"),
+        (SAMPLES["origin"], None, 401, "rejected", "credential header"),
+        (b"{not json", CREDENTIAL, 400, "failed", "not JSON"),
+        (b'{"activityStatus": {"type": "I"}}', CREDENTIAL, 400, "failed", "1Z number"),
+        (
+            b'{"trackingNumber": "1ZABCXYZ0112346789", "activityStatus": {"type": "I"},'
+            b' "localActivityDate": "2024-04-22", "localActivityTime": "091230"}',
+            CREDENTIAL,
+            400,
+            "failed",
+            "localActivityDate '2024-04-22' is not a YYYYMMDD date",
+        ),
+    ],
+)
+def test_bad_pushes_are_refused_recorded_and_change_nothing(
+    shipped, post, enqueued, body, credential, status, stored, error_bit
+):
+    # given
+    shipment = shipped()
+    raw = fixture_bytes(body) if isinstance(body, str) else body
+
+    # when
+    answer_status, answer = post(raw, credential=credential)
+
+    # then
+    assert answer_status == status
+    assert error_bit in answer["error"]
+    delivery = CarrierWebhookDelivery.objects.get(pk=answer["delivery"])
+    assert (delivery.status, delivery.body) == (stored, raw.decode())
+    assert error_bit in delivery.error
+    assert enqueued == []
+    assert not TrackingEvent.objects.filter(shipment=shipment).exists()
+
+
+def test_account_without_a_configured_credential_rejects_everything(api_account, post):
+    # given: a second UPS account whose webhook credential was never set
+    account, _fake = api_account("ups", code="ups-no-cred")
+
+    # when
+    status, answer = post(fixture_bytes(SAMPLES["origin"]), account=account.code)
+
+    # then
+    assert status == 401
+    assert "No webhook_credential is configured" in answer["error"]
+
+
+def test_push_for_a_parcel_that_is_not_ours_fails_with_the_reason_and_can_retry(
+    shipped, post, enqueued
+):
+    # given: the pushed number belongs to no shipment yet
+    shipment = shipped("1ZZZZZZZZZZZZZZZZZ")
+    status, answer = post(fixture_bytes(SAMPLES["origin"]))
+
+    # when
+    carrier_webhook_process_task(answer["delivery"])
+
+    # then
+    delivery = CarrierWebhookDelivery.objects.get(pk=answer["delivery"])
+    assert status == 200
+    assert delivery.status == WebhookDeliveryStatus.FAILED
+    assert delivery.error == (
+        f"No shipment of carrier account ups-test has tracking number {OURS}."
+    )
+
+    # when: ops fix the number and process it again
+    Shipment.objects.filter(pk=shipment.pk).update(tracking_number=OURS)
+    carrier_webhook_retry(delivery_id=delivery.pk)
+    carrier_webhook_process_task(delivery.pk)
+
+    # then
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.events_recorded) == ("processed", 1)
+
+
+def test_unknown_account_or_carrier_is_not_found(post):
+    assert post(fixture_bytes(SAMPLES["origin"]), account="nobody")[0] == 404
+    assert CarrierWebhookDelivery.objects.count() == 0
