@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,11 @@ def demo(transactional_db) -> None:  # type: ignore[no-untyped-def]
     # Transactional tests empty every table, the roles from migrations included.
     ContentType.objects.clear_cache()
     roles_sync(apps)
+    # The default review rules come from a data migration too; without them no demo
+    # order would be held.
+    import_module("orders.migrations.0003_default_review_rules").create_rules(
+        apps, None
+    )
     with open(os.devnull, "w") as quiet:
         call_command("load_demo", stdout=quiet)
 
