@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from connectors.exceptions import (
     ConnectorError,
     ConnectorTransientError,
 )
+from connectors.http import backoff_seconds, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -213,9 +213,7 @@ class ShopifyClient:
             self._throttle_seen_at = self._clock()
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self.backoff_base * (2 ** (attempt - 1)), self.backoff_max)
-        # Jitter spreads the retries of workers that failed together.
-        return base * random.uniform(0.5, 1.0)
+        return backoff_seconds(attempt, base=self.backoff_base, cap=self.backoff_max)
 
     # --- calls -------------------------------------------------------------------------
 
@@ -299,9 +297,9 @@ class ShopifyClient:
                 self._on_unauthorized(message)
             raise ChannelUnauthorizedError(message, endpoint=self.endpoint)
         if status == 429:
-            raise _Retry("HTTP 429", _retry_after(response))
+            raise _Retry("HTTP 429", retry_after_seconds(response.headers))
         if status >= 500:
-            raise _Retry(f"HTTP {status}", _retry_after(response))
+            raise _Retry(f"HTTP {status}", retry_after_seconds(response.headers))
         if status >= 400:
             raise ConnectorError(
                 f"Shopify answered {status}: {response.text[:300]}",
@@ -375,16 +373,6 @@ class ShopifyClient:
                     f"Downloading from Shopify failed {failures} times; last: {problem}"
                 )
             self._sleep(self._backoff(failures))
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
 
 
 def user_errors_raise(payload: Mapping[str, Any], *, field: str = "userErrors") -> None:

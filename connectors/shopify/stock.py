@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from connectors.exceptions import ConnectorError
 from connectors.models import Channel, ChannelListing
+from connectors.providers import StockPushResult
+from connectors.services import listings_pushed_record
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient, ShopifyQueryError
 from connectors.shopify.payloads import parse_inventory_level
@@ -58,17 +60,6 @@ def inventory_level_record(*, channel_id: int, body: Any) -> dict[str, Any]:
 PUSH_REASON = "correction"
 # A compare quantity Shopify calls stale is read again and the batch retried this often.
 STALE_RETRIES = 2
-
-
-@dataclass
-class StockPushResult:
-    """What one push did: quantities set, left alone, failed; and store calls made."""
-
-    pushed: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    calls: int = 0
-    errors: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -275,7 +266,9 @@ def shopify_stock_push(
     client = client or shopify_client_for(channel)
     items = _fill_compare(client, items, location_gid, result)
     already = [item for item in items if item.compare == item.quantity]
-    _listings_pushed(already)
+    listings_pushed_record(
+        quantities={item.listing.pk: item.quantity for item in already}
+    )
     result.unchanged += len(already)
     items = [item for item in items if item.compare != item.quantity]
     reference = reference or f"gid://dtc-erp/StockPush/{uuid.uuid4()}"
@@ -284,28 +277,11 @@ def shopify_stock_push(
         done = _set_batch(
             client, batch, location_gid=location_gid, reference=reference, result=result
         )
-        _listings_pushed(done)
+        listings_pushed_record(
+            quantities={item.listing.pk: item.quantity for item in done}
+        )
         result.pushed += len(done)
     return result
-
-
-def _listings_pushed(items: list[_Item]) -> None:
-    """Note what the store holds now; one UPDATE per distinct quantity.
-
-    (bulk_update writes a CASE per row and field: seconds for a batch of 250.)
-    """
-    now = timezone.now()
-    by_quantity: dict[int, list[int]] = {}
-    for item in items:
-        by_quantity.setdefault(item.quantity, []).append(item.listing.pk)
-    for quantity, listing_ids in sorted(by_quantity.items()):
-        ChannelListing.objects.filter(pk__in=listing_ids).update(
-            pushed_quantity=quantity,
-            pushed_at=now,
-            store_quantity=quantity,
-            store_quantity_at=now,
-            updated_at=now,
-        )
 
 
 def _location_gid(location_id: str) -> str:

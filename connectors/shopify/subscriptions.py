@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.urls import reverse
 
-from connectors.exceptions import ConnectorError
+from connectors.intake import webhook_callback_url as intake_callback_url
 from connectors.models import Channel
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient, user_errors_raise
@@ -43,16 +42,11 @@ class SubscriptionsResult:
 
 def webhook_callback_url(channel: Channel, *, base_url: str | None = None) -> str:
     """Where Shopify must post this store's webhooks (ERP_PUBLIC_URL + our path)."""
-    base = (base_url or getattr(settings, "ERP_PUBLIC_URL", "")).rstrip("/")
-    if not base.startswith("https://") and not getattr(
-        settings, "SHOPIFY_ALLOW_HTTP_CALLBACKS", False
-    ):
-        raise ConnectorError(
-            "Set ERP_PUBLIC_URL to the https address Shopify can reach us at.",
-            channel_id=channel.pk,
-        )
-    path = reverse("connectors:shopify-webhook", kwargs={"channel_code": channel.code})
-    return f"{base}{path}"
+    return intake_callback_url(
+        channel,
+        base_url=base_url,
+        require_https=not getattr(settings, "SHOPIFY_ALLOW_HTTP_CALLBACKS", False),
+    )
 
 
 def _subscribed_topics(client: ShopifyClient, callback_url: str) -> set[str]:

@@ -7,21 +7,22 @@ is lost.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from connectors.intake import (
+    aware_datetime,
+    header_first,
+    headers_kept,
+    hmac_sha256_base64,
+    signature_matches,
+)
 from connectors.models import Channel, ChannelKind
 from connectors.services import webhook_receipt_record, webhook_receipt_reject
 
@@ -36,21 +37,16 @@ WEBHOOK_ID_HEADERS = ("X-Shopify-Webhook-Id", "Shopify-Webhook-Id")
 HMAC_HEADERS = (HMAC_HEADER, "Shopify-Hmac-Sha256")
 TRIGGERED_AT_HEADERS = ("X-Shopify-Triggered-At", "Shopify-Triggered-At")
 KEPT_HEADER_PREFIXES = ("x-shopify-", "shopify-")
-KEPT_HEADERS = {"content-type", "user-agent"}
 
 
 def shopify_hmac(*, secret: str, body: bytes) -> str:
     """base64(HMAC-SHA256(secret, raw body)): the value of X-Shopify-Hmac-Sha256."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+    return hmac_sha256_base64(secret=secret, body=body)
 
 
 def shopify_hmac_is_valid(*, secret: str, body: bytes, signature: str) -> bool:
     """Constant-time check of a webhook signature; False without a secret or signature."""
-    if not secret or not signature:
-        return False
-    expected = shopify_hmac(secret=secret, body=body).encode()
-    return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
+    return signature_matches(secret=secret, body=body, signature=signature)
 
 
 def webhook_secret_for(channel: Channel) -> str:
@@ -65,22 +61,6 @@ def webhook_secret_for(channel: Channel) -> str:
         or credentials.get("api_secret")
         or getattr(settings, "SHOPIFY_API_SECRET", "")
     )
-
-
-def _first(headers: Mapping[str, str], names: tuple[str, ...]) -> str:
-    for name in names:
-        value = headers.get(name)
-        if value:
-            return value.strip()
-    return ""
-
-
-def _kept_headers(request: HttpRequest) -> dict[str, str]:
-    return {
-        name: value
-        for name, value in request.headers.items()
-        if name.lower().startswith(KEPT_HEADER_PREFIXES) or name.lower() in KEPT_HEADERS
-    }
 
 
 def business_key_for(*, topic: str, payload: Any) -> str:
@@ -114,16 +94,6 @@ def business_key_for(*, topic: str, payload: Any) -> str:
     return ":".join(str(part) for part in key if part not in (None, ""))[:200]
 
 
-def _parse_triggered_at(value: str) -> datetime | None:
-    try:
-        parsed = parse_datetime(value) if value else None
-    except ValueError:
-        return None
-    if parsed is None or parsed.tzinfo is None:
-        return None
-    return parsed
-
-
 @csrf_exempt
 @require_POST
 def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
@@ -136,15 +106,15 @@ def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
     if channel is None:
         return JsonResponse({"error": "unknown store"}, status=404)
     body = request.body
-    headers = _kept_headers(request)
-    topic = _first(request.headers, TOPIC_HEADERS)
+    headers = headers_kept(request, prefixes=KEPT_HEADER_PREFIXES)
+    topic = header_first(request.headers, TOPIC_HEADERS)
     secret = webhook_secret_for(channel)
     if not secret:
         reason = "No webhook secret is configured for this store."
-    elif not _first(request.headers, HMAC_HEADERS):
+    elif not header_first(request.headers, HMAC_HEADERS):
         reason = f"The {HMAC_HEADER} header is missing."
     elif not shopify_hmac_is_valid(
-        secret=secret, body=body, signature=_first(request.headers, HMAC_HEADERS)
+        secret=secret, body=body, signature=header_first(request.headers, HMAC_HEADERS)
     ):
         reason = f"The {HMAC_HEADER} signature does not match the body."
     else:
@@ -159,7 +129,7 @@ def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
         )
         return JsonResponse({"error": "invalid signature"}, status=401)
 
-    delivery_id = _first(request.headers, EVENT_ID_HEADERS) or _first(
+    delivery_id = header_first(request.headers, EVENT_ID_HEADERS) or header_first(
         request.headers, WEBHOOK_ID_HEADERS
     )
     if not topic or not delivery_id:
@@ -178,7 +148,7 @@ def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
     except ValueError:
         # Stored anyway: processing marks it failed with the reason, visible to ops.
         payload = None
-    triggered_at = _parse_triggered_at(_first(request.headers, TRIGGERED_AT_HEADERS))
+    triggered_at = aware_datetime(header_first(request.headers, TRIGGERED_AT_HEADERS))
     result = webhook_receipt_record(
         channel_id=channel.pk,
         topic=topic,
