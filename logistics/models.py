@@ -124,6 +124,16 @@ class RateCard(TimeStampedModel):
     min_chargeable_grams = models.PositiveIntegerField(
         _("minimum chargeable weight (g)"), default=0
     )
+    ddp_duty_percent = models.DecimalField(
+        _("DDP duties and taxes %"),
+        max_digits=6,
+        decimal_places=3,
+        default=0,
+        help_text=_(
+            "What a DDP (tax-included) line charges for duties and taxes, as a "
+            "percentage of the declared value; 0 = the line does not do DDP pricing."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

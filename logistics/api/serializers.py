@@ -92,6 +92,7 @@ class RateCardOutputSerializer(serializers.ModelSerializer):
             "dim_divisor",
             "rounding_step_grams",
             "min_chargeable_grams",
+            "ddp_duty_percent",
             "zones",
         ]
 

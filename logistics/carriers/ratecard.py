@@ -44,6 +44,8 @@ class CardTerms:
     dim_divisor: int = 0
     rounding_step_grams: int = 1
     min_chargeable_grams: int = 0
+    # Duties and taxes a DDP line collects, as % of the declared customs value.
+    ddp_duty_percent: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,26 @@ class CardService:
     transit_days_max: int | None = None
 
 
+def ddp_duty(request: RateRequest, terms: CardTerms) -> Money | None:
+    """What a DDP line charges for duties and taxes; None unless the parcel goes DDP.
+
+    Raises RateCardNoPriceError when the declared value is in another currency than
+    the card (the line cannot price it; it gives no quote rather than a wrong one).
+    """
+    customs = request.customs
+    if customs is None or customs.incoterm != "DDP" or not terms.ddp_duty_percent:
+        return None
+    declared = Decimal(0)
+    for line in customs.lines:
+        if line.unit_value.currency != terms.currency:
+            raise RateCardNoPriceError(
+                f"Declared value in {line.unit_value.currency}, card in {terms.currency}."
+            )
+        declared += line.unit_value.amount * line.quantity
+    duty = declared * terms.ddp_duty_percent / Decimal(100)
+    return Money(quantize(duty, terms.currency), terms.currency)
+
+
 class RateCardAdapter:
     """A carrier without an API: quotes from our cards, labels drawn by us."""
 
@@ -186,8 +208,19 @@ class RateCardAdapter:
                     region=request.recipient.state_code,
                 )
                 total = shipment_price(request.parcels, service.terms, zone)
+                duty = ddp_duty(request, service.terms)
             except RateCardNoPriceError:
                 continue  # not served: simply no quote, like an API carrier
+            extra: dict[str, object] = {}
+            if duty is not None:
+                total = total + duty
+                extra["extra_charges"] = [
+                    {
+                        "name": "DDP duties and taxes",
+                        "amount": str(duty.amount),
+                        "currency": duty.currency,
+                    }
+                ]
             quotes.append(
                 RateQuote(
                     carrier=self.carrier,
@@ -200,6 +233,7 @@ class RateCardAdapter:
                         "chargeable_grams": [
                             chargeable_grams(p, service.terms) for p in request.parcels
                         ],
+                        **extra,
                     },
                 )
             )

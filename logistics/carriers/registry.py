@@ -23,6 +23,7 @@ def rate_card_terms(card: RateCard) -> tuple[CardTerms, tuple[Zone, ...]]:
         dim_divisor=card.dim_divisor,
         rounding_step_grams=card.rounding_step_grams,
         min_chargeable_grams=card.min_chargeable_grams,
+        ddp_duty_percent=card.ddp_duty_percent,
     )
     zones = tuple(
         Zone(

@@ -123,3 +123,41 @@ def test_fedex_label_request_bills_duties_to_the_shipper_only_for_ddp(
     commodity = customs["commodities"][0]
     assert commodity["harmonizedCode"] == "090210"
     assert commodity["countryOfManufacture"] == "CN"
+
+
+@pytest.mark.parametrize(
+    ("incoterm", "percent", "value_currency", "duty"),
+    [
+        ("DDP", "20", "USD", Money(Decimal("5.00"), "USD")),  # 2 × 12.50 × 20 %
+        ("DDP", "0", "USD", None),  # the line does not price DDP
+        ("DAP", "20", "USD", None),  # the customer pays at the door
+    ],
+)
+def test_ddp_line_prices_duties_on_the_declared_value(
+    incoterm, percent, value_currency, duty
+):
+    from logistics.carriers.base import Address, Parcel, RateRequest
+    from logistics.carriers.ratecard import CardTerms, ddp_duty
+
+    request = RateRequest(
+        shipper=Address("A", "1 St", "Shenzhen", "CN"),
+        recipient=Address("B", "2 St", "London", "GB"),
+        parcels=(Parcel(500),),
+        customs=tea(incoterm),
+    )
+    terms = CardTerms(currency="USD", ddp_duty_percent=Decimal(percent))
+    assert ddp_duty(request, terms) == duty
+
+
+def test_ddp_line_gives_no_price_for_a_value_in_another_currency():
+    from logistics.carriers.base import Address, Parcel, RateRequest
+    from logistics.carriers.ratecard import CardTerms, RateCardNoPriceError, ddp_duty
+
+    request = RateRequest(
+        shipper=Address("A", "1 St", "Shenzhen", "CN"),
+        recipient=Address("B", "2 St", "London", "GB"),
+        parcels=(Parcel(500),),
+        customs=tea("DDP"),
+    )
+    with pytest.raises(RateCardNoPriceError):
+        ddp_duty(request, CardTerms(currency="CNY", ddp_duty_percent=Decimal(9)))

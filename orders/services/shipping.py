@@ -425,10 +425,15 @@ def _costs_record(
         quote = shipment.chosen_quote
         if quote is None or quote.amount is None or not quote.currency:
             continue
+        label = quote.amount
+        if shipment.duty_amount and shipment.duty_currency == quote.currency:
+            # The duties the carrier priced are part of its quote; they are told
+            # to finance on their own line below, not twice.
+            label -= shipment.duty_amount
         order_cost_record(
             order_id=order.pk,
             kind=CostKind.SHIPPING,
-            amount=Money(quote.amount, quote.currency),
+            amount=Money(label, quote.currency),
             reference=f"shipment S{shipment.pk} {quote.carrier} {quote.service_name}".strip(),
             on=today,
         )
