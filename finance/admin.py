@@ -74,6 +74,8 @@ class PaymentAdmin(ReadOnlyAdmin):
         "gateway",
         "amount",
         "currency",
+        "presentment_amount",
+        "presentment_currency",
         "fee",
         "succeeded",
         "processed_at",
@@ -85,7 +87,15 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["order", "external_id", "amount", "currency", "refunded_at"]
+    list_display = [
+        "order",
+        "external_id",
+        "amount",
+        "currency",
+        "presentment_amount",
+        "presentment_currency",
+        "refunded_at",
+    ]
     search_fields = ["external_id", "order__number"]
     list_select_related = ["order"]
     inlines = [RefundLineInline]

@@ -27,6 +27,9 @@ class TransactionInput:
     fee_currency: str = ""
     gateway_reference: str = ""
     parent_external_id: str = ""
+    # The same movement in the currency the customer saw, when the store reports it.
+    presentment_amount: Decimal | None = None
+    presentment_currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class RefundInput:
     created_at: datetime.datetime
     note: str = ""
     lines: tuple[RefundLineInput, ...] = ()
+    presentment_amount: Decimal | None = None
+    presentment_currency: str = ""
 
 
 @dataclass(frozen=True)

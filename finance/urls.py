@@ -9,6 +9,7 @@ app_name = "finance"
 urlpatterns = [
     path("", views.reports_index, name="index"),
     path("profit/", views.profit_report, name="profit"),
+    path("payments/", views.payments_report, name="payments"),
     path("reconciliation/", views.reconciliation_report, name="reconciliation"),
     path(
         "reconciliation/differences/<int:pk>/resolve/",

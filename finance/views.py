@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from erp.core.exceptions import ApplicationError
+from erp.core.money import quantize
 from erp.core.text import phrase_render
 from finance.charts import svg_bars
 from finance.choices import (
@@ -32,7 +33,12 @@ from finance.choices import (
     NoteAction,
 )
 from finance.exports import XLSX_CONTENT_TYPE, xlsx_table
-from finance.models import ReconciliationDifference, ReconciliationRun
+from finance.models import Payment, ReconciliationDifference, ReconciliationRun
+from finance.selectors.payments import (
+    PaymentFilters,
+    payment_list_for_report,
+    payment_totals_by_currency,
+)
 from finance.selectors.profit import (
     FIGURES,
     GROUPS,
@@ -193,6 +199,106 @@ def profit_report(request: HttpRequest) -> HttpResponse:
                 [(r.label, r.figures["profit"]) for r in table.rows[:30]],
                 currency=table.currency,
             ),
+            "export_query": request.GET.urlencode(),
+        },
+    )
+
+
+# --- payments ------------------------------------------------------------------------------
+
+
+class PaymentFilterForm(forms.Form):
+    """The filters of the payments report."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    channel = forms.ModelChoiceField(
+        label=_("Store"),
+        required=False,
+        queryset=apps.get_model("connectors", "Channel").objects.all(),
+    )
+    presentment_currency = forms.CharField(
+        label=_("Customer's currency"), required=False, max_length=3
+    )
+    other_currency_only = forms.BooleanField(
+        label=_("Only customers who paid in another currency"), required=False
+    )
+
+
+def _payment_row(payment: Payment) -> dict[str, Any]:
+    """One payment as the report shows it: amounts rounded to their currency."""
+    return {
+        "payment": payment,
+        "amount": quantize(payment.amount, payment.currency),
+        "presentment_amount": None
+        if payment.presentment_amount is None
+        else quantize(payment.presentment_amount, payment.presentment_currency),
+        "fee": None
+        if payment.fee is None
+        else quantize(payment.fee, payment.fee_currency or payment.currency),
+    }
+
+
+@finance_required
+def payments_report(request: HttpRequest) -> HttpResponse:
+    form = PaymentFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = PaymentFilters(
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        channel_id=data["channel"].pk if data.get("channel") else None,
+        presentment_currency=data.get("presentment_currency", ""),
+        other_currency_only=bool(data.get("other_currency_only")),
+    )
+    payments = payment_list_for_report(filters=filters)
+    if request.GET.get("format") == "xlsx":
+        content = xlsx_table(
+            title="Payments",
+            header=[
+                "processed at",
+                "order",
+                "store",
+                "gateway",
+                "kind",
+                "amount",
+                "currency",
+                "customer paid",
+                "customer currency",
+                "fee",
+                "fee currency",
+                "transaction",
+            ],
+            rows=[
+                [
+                    f"{p.processed_at:%Y-%m-%d %H:%M}",
+                    p.order.number,
+                    p.channel.code,
+                    p.gateway,
+                    p.kind,
+                    p.amount,
+                    p.currency,
+                    p.presentment_amount,
+                    p.presentment_currency,
+                    p.fee,
+                    p.fee_currency,
+                    p.external_id,
+                ]
+                for p in payments.iterator()
+            ],
+        )
+        return _xlsx(content, "payments")
+    return render(
+        request,
+        "finance/payments.html",
+        {
+            "title": _("Payments by currency"),
+            "form": form,
+            "totals": payment_totals_by_currency(filters=filters),
+            "payments": [_payment_row(p) for p in payments[:500]],
             "export_query": request.GET.urlencode(),
         },
     )

@@ -100,6 +100,8 @@ class CanonicalRefund:
     note: str = ""
     # (store line id, quantity, restock?)
     lines: tuple[tuple[str, int, bool], ...] = ()
+    # In the order's presentment currency, when the store reports it.
+    presentment_amount: Decimal | None = None
 
 
 class TransactionKind(models.TextChoices):
@@ -131,6 +133,10 @@ class CanonicalTransaction:
     fee_currency: str = ""
     gateway_reference: str = ""
     parent_external_id: str = ""
+    # What the customer was charged in the currency they saw (Shopify presentment
+    # money), when the store reports it.
+    presentment_amount: Decimal | None = None
+    presentment_currency: str = ""
 
 
 @dataclass(frozen=True)

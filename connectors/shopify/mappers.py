@@ -83,6 +83,13 @@ def _transactions(order: ShopifyOrder) -> tuple[CanonicalTransaction, ...]:
             fee_currency=t.fee_currency,
             gateway_reference=t.authorization_code,
             parent_external_id=t.parent_id,
+            # Kept only when the customer paid in another currency than the store's.
+            presentment_amount=(
+                t.presentment_amount if t.presentment_currency != t.currency else None
+            ),
+            presentment_currency=(
+                t.presentment_currency if t.presentment_currency != t.currency else ""
+            ),
         )
         for t in order.transactions
         if t.kind in TRANSACTION_KIND
@@ -180,6 +187,12 @@ def order_to_canonical(
                 lines=tuple(
                     (line.line_item_id, line.quantity, line.restocked)
                     for line in refund.lines
+                ),
+                presentment_amount=(
+                    refund.presentment_amount
+                    if refund.presentment_currency == order.presentment_currency
+                    and order.presentment_currency != order.currency
+                    else None
                 ),
             )
             for refund in order.refunds

@@ -99,6 +99,9 @@ class ShopifyRefund:
     note: str
     amount: Decimal
     lines: tuple[ShopifyRefundLine, ...]
+    # The amount in the currency the customer paid in (GraphQL presentmentMoney).
+    presentment_amount: Decimal | None = None
+    presentment_currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class ShopifyTransaction:
     fee_currency: str
     authorization_code: str
     parent_id: str
+    presentment_amount: Decimal | None = None
+    presentment_currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -603,12 +608,27 @@ def parse_graphql_refund(
     lines = tuple(
         parse_graphql_refund_line(n) for n in (items.nodes("nodes") if items else [])
     )
+    presentment, presentment_currency = _gql_presentment(node, "totalRefundedSet")
     return ShopifyRefund(
         id=node.ident("id"),
         created_at=node.required_moment("createdAt"),
         note=node.text("note"),
         amount=_gql_pair(node, "totalRefundedSet").shop,
         lines=lines + extra_lines,
+        presentment_amount=presentment,
+        presentment_currency=presentment_currency,
+    )
+
+
+def _gql_presentment(node: _Node, key: str) -> tuple[Decimal | None, str]:
+    """A MoneyBag's presentment amount and currency, (None, "") when not sent."""
+    bag = node.node(key)
+    money_node = bag.node("presentmentMoney") if bag is not None else None
+    if money_node is None:
+        return None, ""
+    return (
+        money_node.money("amount"),
+        money_node.text("currencyCode", required=True).upper(),
     )
 
 
@@ -621,6 +641,7 @@ def parse_graphql_transaction(node: _Node) -> ShopifyTransaction:
     fee_amounts = [f for f in fees if f is not None]
     parent = node.node("parentTransaction")
     processed = node.moment("processedAt") or node.required_moment("createdAt")
+    presentment, presentment_currency = _gql_presentment(node, "amountSet")
     return ShopifyTransaction(
         id=node.ident("id"),
         kind=node.text("kind").lower(),
@@ -637,6 +658,8 @@ def parse_graphql_transaction(node: _Node) -> ShopifyTransaction:
         fee_currency=fee_amounts[0].text("currencyCode").upper() if fee_amounts else "",
         authorization_code=node.text("authorizationCode"),
         parent_id=parent.ident("id") if parent is not None else "",
+        presentment_amount=presentment,
+        presentment_currency=presentment_currency,
     )
 
 

@@ -31,8 +31,9 @@ fragment MoneyBagFields on MoneyBag {
 }
 """
 
-# Lines, shipping lines and refunds carry shop money only: the order keeps presentment
-# totals, and each MoneyBag would cost another point per line.
+# Lines and shipping lines carry shop money only: the order keeps presentment totals,
+# and each MoneyBag would cost another point per line. Transactions and refunds carry
+# both, since finance reconciles payouts in whichever currency they settle.
 SHOP_MONEY = """
 fragment ShopMoneyFields on MoneyBag {
   shopMoney { amount currencyCode }
@@ -67,7 +68,7 @@ fragment ShippingLineFields on ShippingLine {
 REFUND = """
 fragment RefundFields on Refund {
   id createdAt note
-  totalRefundedSet { ...ShopMoneyFields }
+  totalRefundedSet { ...MoneyBagFields }
   refundLineItems(first: $refundLines) {
     pageInfo { hasNextPage endCursor }
     nodes { quantity restockType lineItem { id } }
@@ -78,7 +79,7 @@ fragment RefundFields on Refund {
 TRANSACTION = """
 fragment TransactionFields on OrderTransaction {
   id kind status gateway processedAt createdAt authorizationCode
-  amountSet { ...ShopMoneyFields }
+  amountSet { ...MoneyBagFields }
   fees { amount { amount currencyCode } }
   parentTransaction { id }
 }
@@ -189,7 +190,7 @@ query OrderTransactions($id: ID!, $first: Int!) {
 }
 """
     + TRANSACTION
-    + SHOP_MONEY
+    + MONEY_BAG
 )
 
 ORDER_REFUND_IDS = """
@@ -205,7 +206,7 @@ query RefundGet($id: ID!, $refundLines: Int!) {
 }
 """
     + REFUND
-    + SHOP_MONEY
+    + MONEY_BAG
 )
 
 REFUND_LINES_PAGE = """

@@ -27,6 +27,7 @@ from finance.choices import CostKind, PayoutSource
 from finance.exceptions import InvalidFinanceDataError
 from finance.models import (
     ExchangeRate,
+    Payment,
     Payout,
     ReconciliationDifference,
     ReconciliationRun,
@@ -508,7 +509,10 @@ class OrderProfitApi(APIView):
             description=(
                 "order, currency, revenue, discounts, refunds, cogs, shipping_cost, "
                 "fees, other_costs, profit (decimal strings), fx_status, fx_note, "
-                "lines (sku, quantity, revenue, cogs, profit)"
+                "lines (sku, quantity, revenue, cogs, profit), payments (kind, "
+                "gateway, amount, currency, presentment_amount, presentment_currency, "
+                "fee, fee_currency: what the customer paid, in the store's currency "
+                "and in theirs)"
             ),
         )
     )
@@ -547,6 +551,27 @@ class OrderProfitApi(APIView):
                         "profit": str(ln.profit),
                     }
                     for ln in row.lines.all()
+                ],
+                "payments": [
+                    {
+                        "kind": p.kind,
+                        "gateway": p.gateway,
+                        "amount": str(quantize(p.amount, p.currency)),
+                        "currency": p.currency,
+                        "presentment_amount": None
+                        if p.presentment_amount is None
+                        else str(
+                            quantize(p.presentment_amount, p.presentment_currency)
+                        ),
+                        "presentment_currency": p.presentment_currency,
+                        "fee": None
+                        if p.fee is None
+                        else str(quantize(p.fee, p.fee_currency or p.currency)),
+                        "fee_currency": p.fee_currency,
+                    }
+                    for p in Payment.objects.filter(
+                        order_id=order_id, succeeded=True
+                    ).order_by("processed_at", "pk")
                 ],
             }
         )

@@ -34,6 +34,14 @@ class Payment(TimeStampedModel):
     succeeded = models.BooleanField(_("succeeded"), default=True)
     amount = money_field(verbose_name=_("amount"))
     currency = currency_field(verbose_name=_("currency"))
+    # What the customer was charged in the currency they saw (Shopify presentment
+    # money), when the store reports it; `amount` stays in the store's currency.
+    presentment_amount = money_field(
+        verbose_name=_("amount the customer paid"), null=True, blank=True
+    )
+    presentment_currency = currency_field(
+        verbose_name=_("customer's currency"), blank=True
+    )
     fee = money_field(verbose_name=_("gateway fee"), null=True, blank=True)
     fee_currency = currency_field(verbose_name=_("fee currency"), blank=True)
     # The gateway's own id (PayPal transaction id, Stripe charge id): payout lines
@@ -88,6 +96,12 @@ class Refund(TimeStampedModel):
     external_id = models.CharField(_("store refund id"), max_length=100)
     amount = money_field(verbose_name=_("amount"))
     currency = currency_field(verbose_name=_("currency"))
+    presentment_amount = money_field(
+        verbose_name=_("amount the customer got back"), null=True, blank=True
+    )
+    presentment_currency = currency_field(
+        verbose_name=_("customer's currency"), blank=True
+    )
     refunded_at = models.DateTimeField(_("refunded at"))
     note = models.TextField(_("note"), blank=True)
 

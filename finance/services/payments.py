@@ -53,6 +53,8 @@ _PAYMENT_FIELDS = (
     "gateway_reference",
     "parent_external_id",
     "processed_at",
+    "presentment_amount",
+    "presentment_currency",
 )
 
 
@@ -87,6 +89,7 @@ def _validate(
             )
         if t.processed_at.tzinfo is None:
             problems.append(f"{name}: processed_at must be timezone-aware")
+        problems.extend(_presentment_problems(name, t))
     refund_ids: set[str] = set()
     for r in refunds:
         name = f"refund {r.external_id or '(no id)'}"
@@ -103,7 +106,30 @@ def _validate(
             problems.append(f"{name}: created_at must be timezone-aware")
         if any(line.quantity < 0 for line in r.lines):
             problems.append(f"{name}: a line has a negative quantity")
+        problems.extend(_presentment_problems(name, r))
     return problems
+
+
+def _presentment_problems(name: str, item: TransactionInput | RefundInput) -> list[str]:
+    """A presentment amount needs its currency and the other way round."""
+    amount, currency = item.presentment_amount, item.presentment_currency
+    if amount is None and not currency:
+        return []
+    problems = []
+    if not _is_currency(currency):
+        problems.append(f"{name}: presentment currency {currency!r} is not an ISO code")
+    if not isinstance(amount, Decimal) or amount < 0:
+        problems.append(f"{name}: presentment amount {amount!r} is not a decimal >= 0")
+    return problems
+
+
+def _presentment_values(item: TransactionInput | RefundInput) -> dict[str, Any]:
+    if item.presentment_amount is None:
+        return {"presentment_amount": None, "presentment_currency": ""}
+    return {
+        "presentment_amount": item.presentment_amount,
+        "presentment_currency": item.presentment_currency.upper(),
+    }
 
 
 def _payment_values(t: TransactionInput) -> dict[str, Any]:
@@ -120,6 +146,7 @@ def _payment_values(t: TransactionInput) -> dict[str, Any]:
         "gateway_reference": t.gateway_reference[:100],
         "parent_external_id": t.parent_external_id[:100],
         "processed_at": t.processed_at,
+        **_presentment_values(t),
     }
 
 
@@ -194,6 +221,7 @@ def _refunds_upsert(
             "currency": data.currency.upper(),
             "refunded_at": data.created_at,
             "note": data.note,
+            **_presentment_values(data),
         }
         wanted = _refund_lines_wanted(refund=data, line_ids=line_ids)
         refund = existing.get(data.external_id)

@@ -71,6 +71,9 @@ STORE_PAYMENT_STATUS_LABELS = {
 # Payouts arrive days after the payment; lines of payouts this long after the period
 # still settle its orders.
 PAYOUT_LAG_DAYS = 45
+# A payout the bank declined or the gateway cancelled settled nothing: its lines go
+# back to the balance and come again in a later payout.
+PAYOUT_NOT_PAID_STATUSES = ("failed", "canceled", "cancelled")
 
 
 @dataclass
@@ -113,6 +116,32 @@ class _Outcome:
 
 def _tolerance(currency: str, units: int) -> Decimal:
     return Decimal(units).scaleb(-minor_units(currency))
+
+
+def _settled_amount(item: Payment | Refund, currency: str) -> Decimal | None:
+    """The item's amount in a payout's currency: in the store's currency, or what the
+    customer paid in theirs (presentment); None when it is neither."""
+    if item.currency == currency:
+        return item.amount
+    if item.presentment_currency == currency and item.presentment_amount is not None:
+        return item.presentment_amount
+    return None
+
+
+def _amount_or_own(item: Payment | Refund, currency: str) -> Decimal:
+    settled = _settled_amount(item, currency)
+    return item.amount if settled is None else settled
+
+
+def _presentment_phrase(
+    item: Payment | Refund, plain: str, with_presentment: str, **params: Any
+) -> Phrase:
+    """The message naming the customer's currency too, when it differs."""
+    if item.presentment_currency and item.presentment_currency != item.currency:
+        return Phrase(
+            with_presentment, presentment_currency=item.presentment_currency, **params
+        )
+    return Phrase(plain, **params)
 
 
 def _order_refs(number: str, external_id: str) -> set[str]:
@@ -190,7 +219,12 @@ class _Matcher:
                     and p.pk not in self.line_for_payment
                 ]
                 # The closest amount wins when an order was paid in several parts.
-                open_payments.sort(key=lambda p: (abs(p.amount - line.gross), p.pk))
+                open_payments.sort(
+                    key=lambda p: (
+                        abs(_amount_or_own(p, line.currency) - line.gross),
+                        p.pk,
+                    )
+                )
                 candidate = open_payments[0] if open_payments else None
                 self.order_for_line[line.pk] = order_id
         if candidate is not None and candidate.pk not in self.line_for_payment:
@@ -208,7 +242,12 @@ class _Matcher:
             for r in self.refunds_by_order.get(order_id, [])
             if r.pk not in self.line_for_refund
         ]
-        open_refunds.sort(key=lambda r: (abs(r.amount - abs(line.gross)), r.pk))
+        open_refunds.sort(
+            key=lambda r: (
+                abs(_amount_or_own(r, line.currency) - abs(line.gross)),
+                r.pk,
+            )
+        )
         if open_refunds:
             self.line_for_refund[open_refunds[0].pk] = line
 
@@ -321,13 +360,20 @@ def _check_order(
                 actual=Decimal(0),
             )
         outcome.payout_line_id = line.pk
-        if line.currency != payment.currency:
+        expected = _settled_amount(payment, line.currency)
+        if expected is None:
             return outcome.differ(
                 D.CURRENCY_MISMATCH,
-                Phrase(
+                _presentment_phrase(
+                    payment,
                     gettext_noop(
                         "Payment %(payment)s is in %(currency)s but its payout line "
                         "%(line)s is in %(line_currency)s."
+                    ),
+                    gettext_noop(
+                        "Payment %(payment)s is in %(currency)s (the customer paid in "
+                        "%(presentment_currency)s) but its payout line %(line)s is in "
+                        "%(line_currency)s."
                     ),
                     payment=payment.external_id,
                     currency=payment.currency,
@@ -338,23 +384,29 @@ def _check_order(
                 expected=payment.amount,
                 actual=line.gross,
             )
-        if abs(line.gross - payment.amount) > _tolerance(line.currency, units):
+        if abs(line.gross - expected) > _tolerance(line.currency, units):
             return outcome.differ(
                 D.AMOUNT_MISMATCH,
                 Phrase(
                     gettext_noop(
                         "Payment %(payment)s is %(amount)s %(currency)s but its payout "
                         "line %(line)s settles %(gross)s %(line_currency)s."
+                    )
+                    if line.currency == payment.currency
+                    else gettext_noop(
+                        "Payment %(payment)s is %(amount)s %(currency)s (what the "
+                        "customer paid) but its payout line %(line)s settles "
+                        "%(gross)s %(line_currency)s."
                     ),
                     payment=payment.external_id,
-                    amount=f"{payment.amount:.2f}",
-                    currency=payment.currency,
+                    amount=f"{expected:.2f}",
+                    currency=line.currency,
                     line=line.external_id,
                     gross=f"{line.gross:.2f}",
                     line_currency=line.currency,
                 ),
                 currency=line.currency,
-                expected=payment.amount,
+                expected=expected,
                 actual=line.gross,
             )
     return outcome
@@ -417,13 +469,20 @@ def _check_refund(refund: Refund, matcher: _Matcher, units: int) -> _Outcome:
             actual=Decimal(0),
         )
     outcome.payout_line_id = line.pk
-    if line.currency != refund.currency:
+    expected = _settled_amount(refund, line.currency)
+    if expected is None:
         return outcome.differ(
             D.CURRENCY_MISMATCH,
-            Phrase(
+            _presentment_phrase(
+                refund,
                 gettext_noop(
                     "Refund %(refund)s is in %(currency)s but its payout line %(line)s "
                     "is in %(line_currency)s."
+                ),
+                gettext_noop(
+                    "Refund %(refund)s is in %(currency)s (the customer got "
+                    "%(presentment_currency)s back) but its payout line %(line)s is "
+                    "in %(line_currency)s."
                 ),
                 refund=refund.external_id,
                 currency=refund.currency,
@@ -434,7 +493,7 @@ def _check_refund(refund: Refund, matcher: _Matcher, units: int) -> _Outcome:
             expected=refund.amount,
             actual=-line.gross,
         )
-    if abs(abs(line.gross) - refund.amount) > _tolerance(line.currency, units):
+    if abs(abs(line.gross) - expected) > _tolerance(line.currency, units):
         return outcome.differ(
             D.AMOUNT_MISMATCH,
             Phrase(
@@ -443,13 +502,13 @@ def _check_refund(refund: Refund, matcher: _Matcher, units: int) -> _Outcome:
                     "%(line)s takes back %(taken)s."
                 ),
                 refund=refund.external_id,
-                amount=f"{refund.amount:.2f}",
-                currency=refund.currency,
+                amount=f"{expected:.2f}",
+                currency=line.currency,
                 line=line.external_id,
                 taken=f"{-line.gross:.2f}",
             ),
             currency=line.currency,
-            expected=refund.amount,
+            expected=expected,
             actual=-line.gross,
         )
     return outcome
@@ -486,7 +545,9 @@ def _outcomes(
             payout__paid_on__gte=date_from,
             payout__paid_on__lte=date_to + datetime.timedelta(days=PAYOUT_LAG_DAYS),
             kind__in=(PayoutLineKind.CHARGE, PayoutLineKind.REFUND),
-        ).select_related("payout")
+        )
+        .exclude(payout__status__in=PAYOUT_NOT_PAID_STATUSES)
+        .select_related("payout")
     )
     # Lines that point outside the scope (a refund of last month's order, a payment
     # of an order placed before the period) need those orders and payments too.

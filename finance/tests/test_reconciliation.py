@@ -481,3 +481,28 @@ def test_task_runs_a_period(seeded_month):
     assert (
         ReconciliationItem.objects.filter(run_id=run_id, is_matched=False).count() == 6
     )
+
+
+def test_a_payout_the_bank_declined_settles_nothing():
+    # given: the order's charge sits in a payout that failed
+    store = ChannelFactory()
+    order = _order(store, "#2101", "20.00")
+    _pay(order, [sale("t1", "20.00", gateway="shopify_payments")])
+    payout_import(
+        channel_id=None,
+        payout=PayoutInput(
+            gateway="shopify_payments",
+            external_id="sp-failed",
+            currency="USD",
+            amount=Decimal("19.12"),
+            paid_on=datetime.date(2025, 5, 20),
+            status="failed",
+        ),
+        lines=[_line("bt-1", "charge", "20.00", fee="0.88", ref="t1")],
+    )
+
+    # when
+    run = reconciliation_run(date_from=MAY_FIRST, date_to=MAY_LAST)
+
+    # then
+    assert run.summary == {D.PAID_NO_PAYOUT: 1}

@@ -280,6 +280,12 @@ def _payments_record(order: Order, data: CanonicalOrder) -> None:
                         created_at=r.created_at,
                         note=r.note,
                         lines=tuple(RefundLineInput(*line) for line in r.lines),
+                        presentment_amount=r.presentment_amount,
+                        presentment_currency=(
+                            order.presentment_currency or order.currency
+                            if r.presentment_amount is not None
+                            else ""
+                        ),
                     )
                     for r in data.refunds
                 ],

@@ -153,19 +153,30 @@ def _line_item(rest: dict[str, Any], shop: str, presentment: str) -> dict[str, A
 
 
 def _refund(rest: dict[str, Any], shop: str, presentment: str) -> dict[str, Any]:
-    refunded = sum(
-        (
-            Decimal(str(t.get("amount") or "0"))
-            for t in rest.get("transactions") or []
-            if t.get("kind") == "refund" and t.get("status", "success") == "success"
-        ),
-        Decimal(0),
-    )
+    done = [
+        t
+        for t in rest.get("transactions") or []
+        if t.get("kind") == "refund" and t.get("status", "success") == "success"
+    ]
+    refunded = sum((Decimal(str(t.get("amount") or "0")) for t in done), Decimal(0))
+    # Transactions with an amount_set (shop and presentment money) say both.
+    total_set = None
+    if done and all(isinstance(t.get("amount_set"), dict) for t in done):
+        total_set = {
+            side: {
+                "amount": sum(
+                    (Decimal(str(t["amount_set"][side]["amount"])) for t in done),
+                    Decimal(0),
+                ),
+                "currency_code": done[0]["amount_set"][side]["currency_code"],
+            }
+            for side in ("shop_money", "presentment_money")
+        }
     return {
         "id": gid("Refund", rest["id"]),
         "createdAt": gql_datetime(rest.get("created_at")),
         "note": rest.get("note"),
-        "totalRefundedSet": _bag(None, refunded, shop, presentment),
+        "totalRefundedSet": _bag(total_set, refunded, shop, presentment),
         "refundLineItems": connection(
             [
                 {
@@ -191,7 +202,9 @@ def _transaction(rest: dict[str, Any]) -> dict[str, Any]:
         "processedAt": gql_datetime(rest.get("processed_at")),
         "createdAt": gql_datetime(rest["created_at"]),
         "authorizationCode": rest.get("authorization"),
-        "amountSet": _bag(None, rest.get("amount"), currency, currency),
+        "amountSet": _bag(
+            rest.get("amount_set"), rest.get("amount"), currency, currency
+        ),
         "fees": [
             {"amount": _money(fee["amount"], fee.get("currency") or currency)}
             for fee in rest.get("fees") or []

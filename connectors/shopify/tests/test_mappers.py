@@ -1,6 +1,7 @@
 """Shopify orders (webhook REST bodies and GraphQL objects) → canonical orders."""
 
 import copy
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -263,7 +264,20 @@ def test_shop_money_is_kept_when_the_customer_paid_in_another_currency(
     # then
     assert (from_webhook.currency, from_webhook.presentment_currency) == ("USD", "EUR")
     assert from_webhook.total == Decimal("598.94")
-    assert from_api == from_webhook
+    # A REST refund has no money set for its total, so only the API says what the
+    # customer got back in euros; everything else is the same.
+    assert [r.presentment_amount for r in from_webhook.refunds] == [None]
+    assert from_api.refunds[0].presentment_amount is not None
+    assert (
+        dataclasses.replace(
+            from_api,
+            refunds=tuple(
+                dataclasses.replace(r, presentment_amount=None)
+                for r in from_api.refunds
+            ),
+        )
+        == from_webhook
+    )
 
 
 @pytest.mark.parametrize(

@@ -441,7 +441,7 @@ def test_payouts_fetched_from_the_store_reconcile_against_its_orders(
     # when
     shopify_payouts_fetch(channel_id=store_channel.pk)
     today = timezone.localdate()
-    run = reconciliation_run(date_from=today, date_to=today)
+    run = reconciliation_run(date_from=today - timedelta(days=1), date_to=today)
 
     # then every planted difference is found, and nothing else
     found = {
@@ -463,9 +463,96 @@ def test_payouts_fetched_from_the_store_reconcile_against_its_orders(
     # and fetching and reconciling again changes nothing
     again = shopify_payouts_fetch(channel_id=store_channel.pk)
     assert (again.lines_created, again.lines_updated) == (0, 0)
-    second = reconciliation_run(date_from=today, date_to=today)
+    second = reconciliation_run(date_from=today - timedelta(days=1), date_to=today)
     assert second.summary == run.summary
     assert (second.items_total, second.differences_found) == (
         run.items_total,
         run.differences_found,
     )
+
+
+def _money_set(usd: str, eur: str) -> dict:
+    return {
+        "shop_money": {"amount": usd, "currency_code": "USD"},
+        "presentment_money": {"amount": eur, "currency_code": "EUR"},
+    }
+
+
+def test_a_customer_paying_in_euros_reconciles_against_a_euro_payout(
+    fake_store, store_channel
+):
+    # given: the official order, but the customer saw and paid euros in this dollar
+    # store (598.94 USD = 552.23 EUR at 1.0846), and 192.70 EUR (209.00 USD) came back
+    now = timezone.now().replace(microsecond=0)
+    order_id = 7_200_000_000
+    rest = copy.deepcopy(official_order())
+    rest.update(
+        id=order_id,
+        name="#6101",
+        order_number=6101,
+        presentment_currency="EUR",
+        created_at=(now - timedelta(minutes=30)).isoformat(),
+        updated_at=(now - timedelta(minutes=20)).isoformat(),
+    )
+    rest["total_price_set"] = _money_set("598.94", "552.23")
+    transactions = _paid_in_full(order_id)
+    for t in transactions:
+        t["amount_set"] = (
+            _money_set("209.00", "192.70")
+            if t["kind"] == "refund"
+            else _money_set("598.94", "552.23")
+        )
+    refund_transaction = next(t for t in transactions if t["kind"] == "refund")
+    rest["refunds"][0]["created_at"] = (now - timedelta(minutes=25)).isoformat()
+    rest["refunds"][0]["transactions"] = [refund_transaction]
+    fake_store.add_rest_order(rest, transactions=transactions)
+
+    # when: the poll brings the order, and a payout in euros settles it
+    channel_sync(channel_id=store_channel.pk)
+    capture = Payment.objects.get(kind="capture")
+    assert (
+        capture.amount,
+        capture.currency,
+        capture.presentment_amount,
+        capture.presentment_currency,
+    ) == (Decimal("598.94"), "USD", Decimal("552.23"), "EUR")
+    order = Order.objects.get(external_id=str(order_id))
+    refund_row = order.refunds.get()
+    assert (refund_row.amount, refund_row.presentment_amount) == (
+        Decimal("209.00"),
+        Decimal("192.70"),
+    )
+    assert refund_row.presentment_currency == "EUR"
+    fake_store.payments_account.add_payout(
+        issued_at=now,
+        currency="EUR",
+        lines=[
+            charge(
+                order_id=order_id,
+                order_name="#6101",
+                transaction_id=_transaction_id(
+                    fake_store.orders[str(order_id)], "capture"
+                ),
+                amount="552.23",
+                fee="16.31",
+            ),
+            refund(
+                order_id=order_id,
+                order_name="#6101",
+                transaction_id=refund_transaction["id"],
+                amount="192.70",
+            ),
+        ],
+    )
+    shopify_payouts_fetch(channel_id=store_channel.pk)
+    today = timezone.localdate()
+    run = reconciliation_run(date_from=today - timedelta(days=1), date_to=today)
+
+    # then
+    assert Payout.objects.get().currency == "EUR"
+    assert run.differences_found == 0, list(run.items.values_list("message", flat=True))
+    assert set(run.items.values_list("subject", "is_matched")) == {
+        ("order", True),
+        ("payout_line", True),
+        ("refund", True),
+    }
