@@ -229,8 +229,8 @@ def test_payouts_reconcile_in_the_currency_they_settle():
         ),
         "#3104": (
             D.CURRENCY_MISMATCH,
-            "Payment t4 is in USD (the customer's: EUR) but its payout line bt-5 is "
-            "in GBP.",
+            "Payment t4 is in USD (the customer paid in EUR) but its payout line "
+            "bt-5 is in GBP.",
         ),
     }
     matched = set(
