@@ -11,13 +11,16 @@ from typing import Any
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
 ALL = (VIEW, ADD, CHANGE, DELETE)
 
-# (app label, model name or "*", actions). Ops never gets finance models or credentials
-# changes; finance reads orders but does not change them; admin runs the whole system.
+# (app label, model name or "*", actions); a rule naming a model replaces the app's "*"
+# rule for that model. Ops never gets finance models or credentials changes; finance reads
+# orders but does not change them; admin runs the whole system.
 ROLE_RULES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "ops": [
         ("orders", "*", (VIEW, ADD, CHANGE)),
         ("inventory", "*", (VIEW, ADD, CHANGE)),
         ("logistics", "*", (VIEW, ADD, CHANGE)),
+        # Carrier accounts hold credentials: ops pick carriers, admin configures them.
+        ("logistics", "carrieraccount", (VIEW,)),
         ("connectors", "*", (VIEW,)),
         ("core", "outboxmessage", (VIEW, CHANGE)),
         ("core", "workerheartbeat", (VIEW,)),
@@ -58,12 +61,16 @@ def roles_sync(apps: Any, schema_editor: Any = None) -> None:
     permission_model = apps.get_model("auth", "Permission")
     for role, rules in ROLE_RULES.items():
         group, _ = group_model.objects.get_or_create(name=role)
+        specific = {(app, model): actions for app, model, actions in rules}
+        wildcard = {app: actions for app, model, actions in rules if model == "*"}
         wanted = set()
-        for app_label, model, actions in rules:
-            perms = permission_model.objects.filter(content_type__app_label=app_label)
-            if model != "*":
-                perms = perms.filter(content_type__model=model)
-            for perm in perms.values("pk", "codename"):
-                if perm["codename"].split("_", 1)[0] in actions:
-                    wanted.add(perm["pk"])
+        for perm in permission_model.objects.filter(
+            content_type__app_label__in={app for app, _, _ in rules}
+        ).values("pk", "codename", "content_type__app_label", "content_type__model"):
+            app = perm["content_type__app_label"]
+            actions = specific.get((app, perm["content_type__model"]))
+            if actions is None:
+                actions = wildcard.get(app, ())
+            if perm["codename"].split("_", 1)[0] in actions:
+                wanted.add(perm["pk"])
         group.permissions.set(wanted)
