@@ -1,13 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from erp.core.auth import ThrottledAdminAuthenticationForm
 from erp.core.views import language_set
 from erp.dashboard import dashboard
 
 admin.site.site_header = "DTC ERP"
 admin.site.site_title = "DTC ERP"
-admin.site.index_title = "Operations"
+admin.site.index_title = _("Operations")
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 api_v1 = [
     path("", include("erp.core.api.urls")),
