@@ -71,8 +71,8 @@ def _ups_time(value: Any, field: str) -> datetime.time:
 def ups_track_alert_parse(payload: Any) -> PushScan:
     """One UPS Track Alert message -> the scan, normalised like a polled UPS scan.
 
-    The local activity date/time is kept as UTC, as karrio's polled UPS scans are, so
-    the same scan from a poll and a push is one row.
+    The local activity date/time is kept as UTC and to the minute, as karrio's polled
+    UPS scans are, so the same scan from a poll and a push is one row.
     Raises: PushPayloadError naming the first field that is missing or malformed.
     """
     if not isinstance(payload, dict):
@@ -99,7 +99,9 @@ def ups_track_alert_parse(payload: Any) -> PushScan:
     return PushScan(
         tracking_number=number,
         event=TrackingEventData(
-            occurred_at=datetime.datetime.combine(day, clock, tzinfo=datetime.UTC),
+            occurred_at=datetime.datetime.combine(
+                day, clock.replace(second=0), tzinfo=datetime.UTC
+            ),
             status=normalise("ups", code=code, karrio_status=karrio_status),
             carrier_code=code,
             description=str(status.get("description") or "").strip(),

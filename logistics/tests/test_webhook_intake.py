@@ -4,6 +4,8 @@ Same endpoint as test_webhooks.py, called through Django's test client so these 
 run inside one transaction each (the real-HTTP tests need a flushed database).
 """
 
+import json
+
 import pytest
 
 from logistics.choices import WebhookDeliveryStatus
@@ -114,3 +116,48 @@ def test_push_for_a_parcel_that_is_not_ours_fails_with_the_reason_and_can_retry(
 def test_unknown_account_or_carrier_is_not_found(post):
     assert post(fixture_bytes(SAMPLES["origin"]), account="nobody")[0] == 404
     assert CarrierWebhookDelivery.objects.count() == 0
+
+
+def test_a_scan_pushed_then_polled_is_stored_once(shipped, post, enqueued):
+    # given: the parcel of UPS's tracking sample; its label scan is pushed first, in
+    # Track Alert's shape with the values of that scan
+    from logistics.services.tracking import shipments_track_poll
+
+    shipment = shipped("1Z1442YY7229014688")
+    push = {
+        "trackingNumber": "1Z1442YY7229014688",
+        "localActivityDate": "20220126",
+        "localActivityTime": "151641",
+        "activityLocation": {
+            "city": "",
+            "stateProvince": "",
+            "postalCode": "",
+            "country": "US",
+        },
+        "activityStatus": {
+            "type": "M",
+            "code": "MP",
+            "description": "Shipper created a label, UPS has not received the "
+            "package yet. ",
+            "descriptionCode": "003",
+        },
+        "scheduledDeliveryDate": "",
+        "actualDeliveryDate": "",
+        "actualDeliveryTime": "",
+        "gmtActivityDate": "20220126",
+        "gmtActivityTime": "201641",
+    }
+    _status, answer = post(json.dumps(push).encode())
+    carrier_webhook_process_task(answer["delivery"])
+
+    # when: the poll brings the label scan again, and the delivery
+    shipments_track_poll(min_interval_minutes=0)
+
+    # then
+    events = TrackingEvent.objects.filter(shipment=shipment).order_by("occurred_at")
+    assert [(e.carrier_code, e.status) for e in events] == [
+        ("MP", "pre_transit"),
+        ("F4", "delivered"),
+    ]
+    shipment.refresh_from_db()
+    assert shipment.status == "delivered"
