@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from inventory.choices import StockAlertStatus
 from inventory.models import StockAlert, StockItem
@@ -17,15 +19,17 @@ from inventory.services.levels import stock_levels_changed
 OPS_GROUP = "ops"
 
 
-def ops_recipients() -> list[str]:
-    """E-mail addresses of active users in the ops group."""
-    return sorted(
+def ops_recipients_by_language() -> dict[str, list[str]]:
+    """E-mail addresses of active ops users, grouped by the language each one chose."""
+    grouped: dict[str, set[str]] = defaultdict(set)
+    for email, language in (
         get_user_model()
         .objects.filter(groups__name=OPS_GROUP, is_active=True)
         .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
+        .values_list("email", "preference__language")
+    ):
+        grouped[language or settings.LANGUAGE_CODE].add(email)
+    return {language: sorted(emails) for language, emails in sorted(grouped.items())}
 
 
 def stock_alert_notify(*, alert_id: int) -> int:
@@ -41,34 +45,54 @@ def stock_alert_notify(*, alert_id: int) -> int:
     )
     if alert is None or alert.status != StockAlertStatus.OPEN:
         return 0
-    recipients = ops_recipients()
-    if not recipients:
-        return 0
-    sku, code = alert.product.sku, alert.warehouse.code
+    sent = 0
+    for language, recipients in ops_recipients_by_language().items():
+        # Each person reads the mail in the language they chose for the UI.
+        with translation.override(language):
+            subject, body = _low_stock_mail(alert)
+            sent += send_mail(
+                subject,
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                recipients,
+                fail_silently=False,
+            )
+    return sent
+
+
+def _low_stock_mail(alert: StockAlert) -> tuple[str, str]:
+    values = {
+        "sku": alert.product.sku,
+        "title": alert.product.title,
+        "warehouse": alert.warehouse.code,
+        "available": alert.quantity_available,
+        "minimum": alert.minimum_quantity,
+        "sales": alert.recent_daily_sales,
+        "reorder": alert.suggested_reorder_quantity,
+    }
     subject = (
-        f"Low stock: {sku} at {code} ({alert.quantity_available} available, "
-        f"minimum {alert.minimum_quantity})"
+        _(
+            "Low stock: %(sku)s at %(warehouse)s (%(available)s available, "
+            "minimum %(minimum)s)"
+        )
+        % values
     )
     body = "\n".join(
         [
-            f"{sku} ({alert.product.title}) in warehouse {code} fell below its minimum.",
+            _("%(sku)s (%(title)s) in warehouse %(warehouse)s fell below its minimum.")
+            % values,
             "",
-            f"Available now:       {alert.quantity_available}",
-            f"Minimum:             {alert.minimum_quantity}",
-            f"Recent sales/day:    {alert.recent_daily_sales}",
-            f"Suggested reorder:   {alert.suggested_reorder_quantity}",
+            _("Available now:       %(available)s") % values,
+            _("Minimum:             %(minimum)s") % values,
+            _("Recent sales/day:    %(sales)s") % values,
+            _("Suggested reorder:   %(reorder)s") % values,
             "",
-            "The alert closes by itself when stock is back above the minimum.",
-            f"Admin: /admin/inventory/stockalert/{alert.pk}/change/",
+            _("The alert closes by itself when stock is back above the minimum."),
+            _("Admin: %(url)s")
+            % {"url": f"/admin/inventory/stockalert/{alert.pk}/change/"},
         ]
     )
-    return send_mail(
-        subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        recipients,
-        fail_silently=False,
-    )
+    return subject, body
 
 
 @transaction.atomic(durable=True)
