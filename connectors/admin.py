@@ -16,6 +16,7 @@ from connectors.models import (
     Channel,
     ChannelKind,
     ChannelListing,
+    ChannelLocation,
     ExternalFulfillment,
     SyncCursor,
     SyncRun,
@@ -75,9 +76,19 @@ class ChannelAdminForm(forms.ModelForm):
         return channel
 
 
+class ChannelLocationInline(admin.TabularInline):
+    """The store's locations and the warehouses whose stock each one shows."""
+
+    model = ChannelLocation
+    extra = 0
+    fields = ["external_location_id", "name", "warehouses"]
+    filter_horizontal = ["warehouses"]
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     form = ChannelAdminForm
+    inlines = [ChannelLocationInline]
     list_display = [
         "code",
         "name",

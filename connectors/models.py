@@ -332,6 +332,11 @@ class ChannelListing(TimeStampedModel):
     store_quantity_at = models.DateTimeField(
         _("store quantity seen at"), null=True, blank=True
     )
+    # With stock locations (ChannelLocation), what we last set at each one:
+    # location gid → units. pushed_quantity then holds their sum.
+    location_quantities = models.JSONField(
+        _("last quantities set per location"), default=dict, blank=True
+    )
 
     class Meta:
         ordering = ["channel_id", "pk"]
@@ -430,3 +435,46 @@ class ExternalFulfillment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.external_id} (shipment {self.shipment_id})"
+
+
+class ChannelLocation(TimeStampedModel):
+    """A store location (Shopify location) and the warehouses whose stock it shows.
+
+    A store with locations gets one quantity per location: what its warehouses may sell
+    (minus the store's buffer). Without any, the store's single stock location shows
+    all its feeding warehouses together.
+    """
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="locations",
+        verbose_name=_("store"),
+    )
+    external_location_id = models.CharField(
+        _("store location id"),
+        max_length=100,
+        help_text=_("The location's id in the store (Shopify location id or gid)."),
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    warehouses = models.ManyToManyField(
+        "inventory.Warehouse",
+        related_name="store_locations",
+        blank=True,
+        verbose_name=_("warehouses"),
+        help_text=_("Their stock is what this location shows as available."),
+    )
+
+    class Meta:
+        ordering = ["channel_id", "pk"]
+        verbose_name = _("store location")
+        verbose_name_plural = _("store locations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_location_id"],
+                name="channellocation_unique_location",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_location_id

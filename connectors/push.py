@@ -16,6 +16,7 @@ from connectors.exceptions import ConnectorError, ConnectorTransientError
 from connectors.models import (
     Channel,
     ChannelListing,
+    ChannelLocation,
     ExternalFulfillment,
     SyncRun,
     SyncRunKind,
@@ -59,6 +60,10 @@ def stock_push_waiting_products(*, channel_id: int, limit: int) -> set[int]:
 
 
 def _needs_push(*, channel_id: int, desired: dict[int, int]) -> bool:
+    if ChannelLocation.objects.filter(channel_id=channel_id).exists():
+        # One figure per location: the provider compares them with what it last set
+        # there (the listing's total cannot tell a split that changed).
+        return True
     return any(
         listing.needs_push(max(desired[listing.product_id], 0))
         for listing in ChannelListing.objects.filter(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +12,7 @@ from django.utils import timezone
 from connectors.models import (
     Channel,
     ChannelListing,
+    ChannelLocation,
     SyncCursor,
     SyncKind,
     SyncRun,
@@ -19,6 +20,9 @@ from connectors.models import (
     WebhookReceipt,
     WebhookReceiptStatus,
 )
+from inventory.models import ChannelStockPolicy
+from inventory.planning import apply_buffer
+from inventory.selectors import stock_available_by_warehouse
 from orders.models import Order
 
 # Failures and rejections older than this no longer count against a store's health.
@@ -187,3 +191,44 @@ def order_version_is_stored(
         external_id=external_id,
         store_updated_at__gte=store_updated_at,
     ).exists()
+
+
+def channel_available_by_location(
+    *, channel_id: int, product_ids: Collection[int]
+) -> dict[str, dict[int, int]]:
+    """What each of a store's locations may show per product: its warehouses' sellable
+    stock minus the store's buffer. Keyed by the location's store id; {} without locations.
+    """
+    locations = list(
+        ChannelLocation.objects.filter(channel_id=channel_id)
+        .prefetch_related("warehouses")
+        .order_by("pk")
+    )
+    if not locations:
+        return {}
+    policy = ChannelStockPolicy.objects.filter(channel_id=channel_id).first()
+    warehouses = {
+        location.pk: [wh.pk for wh in location.warehouses.all() if wh.is_active]
+        for location in locations
+    }
+    by_warehouse = stock_available_by_warehouse(
+        product_ids=product_ids,
+        warehouse_ids={pk for pks in warehouses.values() for pk in pks},
+    )
+    result: dict[str, dict[int, int]] = {}
+    for location in locations:
+        figures = {}
+        for product_id in product_ids:
+            total = sum(
+                by_warehouse.get(wh, {}).get(product_id, 0)
+                for wh in warehouses[location.pk]
+            )
+            figures[product_id] = (
+                apply_buffer(
+                    total=total, kind=policy.buffer_kind, value=policy.buffer_value
+                )
+                if policy is not None
+                else max(total, 0)
+            )
+        result[location.external_location_id] = figures
+    return result

@@ -9,13 +9,14 @@ carries on from the cursor once the lease runs out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from typing import cast
 
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from connectors.exceptions import (
@@ -29,6 +30,7 @@ from connectors.providers import (
     BulkOrdersProvider,
     OrdersPage,
     OrdersWindow,
+    PageItem,
     provider_get,
 )
 from connectors.services import (
@@ -56,9 +58,49 @@ Progress = Callable[[SyncCounts], None]
 BACKFILL_BULK_THRESHOLD = 1000
 
 
-def _ingest_page(*, channel_id: int, page: OrdersPage, source: str) -> SyncCounts:
+# A page this big is ingested by `threads` threads at once (a bulk export's pages of
+# 250); a poll's pages of a few orders are not worth the threads.
+PARALLEL_PAGE_MIN = 50
+
+
+def _ingest_page(
+    *, channel_id: int, page: OrdersPage, source: str, threads: int = 1
+) -> SyncCounts:
+    if threads <= 1 or len(page.items) < PARALLEL_PAGE_MIN:
+        counts = _ingest_items(channel_id=channel_id, items=page.items, source=source)
+        counts.fetched = len(page.items)
+        return counts
+    # order_ingest is safe to run concurrently (webhook workers do): each order and
+    # each buyer is serialised by its own advisory lock. Each thread has its own
+    # database connection, closed when its share is done.
+    shares = [page.items[i::threads] for i in range(threads)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(
+            pool.map(
+                partial(_ingest_items_closing, channel_id=channel_id, source=source),
+                shares,
+            )
+        )
     counts = SyncCounts(fetched=len(page.items))
-    for item in page.items:
+    for part in parts:
+        counts.add(part)
+    return counts
+
+
+def _ingest_items_closing(
+    items: Sequence[PageItem], *, channel_id: int, source: str
+) -> SyncCounts:
+    try:
+        return _ingest_items(channel_id=channel_id, items=items, source=source)
+    finally:
+        connection.close()
+
+
+def _ingest_items(
+    *, channel_id: int, items: Sequence[PageItem], source: str
+) -> SyncCounts:
+    counts = SyncCounts()
+    for item in items:
         if item.order is None:
             counts.failed += 1
             counts.errors.append({"external_id": item.external_id, "error": item.error})
@@ -103,11 +145,14 @@ def _run_pages(
     source: str,
     move_cursor: bool,
     progress: Progress | None,
+    threads: int = 1,
 ) -> SyncRun:
     cursor = _cursor_value(lease.value)
     try:
         for page in pages():
-            counts = _ingest_page(channel_id=channel.pk, page=page, source=source)
+            counts = _ingest_page(
+                channel_id=channel.pk, page=page, source=source, threads=threads
+            )
             if page.items:
                 sync_run_add(run_id=run.pk, counts=counts)
             if (
@@ -205,6 +250,7 @@ def channel_backfill(
     created_to: datetime,
     progress: Progress | None = None,
     bulk: bool | None = None,
+    threads: int = 1,
 ) -> SyncRun:
     """Import a store's order history created in [from, to], as history.
 
@@ -213,6 +259,7 @@ def channel_backfill(
     gap in recent orders instead. One backfill per store at a time.
     `bulk`: True reads the window with one bulk export, False page by page, None
     decides by the number of orders in the window (BACKFILL_BULK_THRESHOLD).
+    `threads` > 1 ingests big pages with that many threads (PostgreSQL only).
     """
     channel = Channel.objects.get(pk=channel_id)
     reason = _not_runnable(channel)
@@ -248,6 +295,7 @@ def channel_backfill(
         source=OrderSource.IMPORT,
         move_cursor=False,
         progress=progress,
+        threads=threads if connection.vendor == "postgresql" else 1,
     )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from connectors.exceptions import ConnectorError
 from connectors.models import Channel, ChannelListing
 from connectors.providers import StockPushResult
+from connectors.selectors import channel_available_by_location
 from connectors.services import listings_pushed_record
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient, ShopifyQueryError
@@ -67,6 +68,7 @@ class _Item:
     listing: ChannelListing
     quantity: int
     compare: int | None
+    location_gid: str
 
     @property
     def item_gid(self) -> str:
@@ -74,31 +76,38 @@ class _Item:
 
 
 def _read_levels(
-    client: ShopifyClient, items: list[_Item], location_gid: str
-) -> dict[str, int | None]:
-    """The store's available quantity per inventory item gid (None: not stocked there)."""
-    found: dict[str, int | None] = {}
-    for start in range(0, len(items), queries.INVENTORY_BATCH_SIZE):
-        batch = items[start : start + queries.INVENTORY_BATCH_SIZE]
-        data = client.execute(
-            queries.INVENTORY_LEVELS,
-            {"ids": [item.item_gid for item in batch], "locationId": location_gid},
-        )
-        for node in data.get("nodes") or []:
-            if not node:
-                continue
-            level = node.get("inventoryLevel")
-            quantities = {
-                q["name"]: q["quantity"] for q in (level or {}).get("quantities") or []
-            }
-            found[node["id"]] = quantities.get("available") if level else None
+    client: ShopifyClient, items: list[_Item]
+) -> dict[tuple[str, str], int | None]:
+    """The store's available quantity per (inventory item gid, location gid); None
+    where the item is not stocked at that location. One read per location and 250."""
+    found: dict[tuple[str, str], int | None] = {}
+    by_location: dict[str, list[_Item]] = {}
+    for item in items:
+        by_location.setdefault(item.location_gid, []).append(item)
+    for location_gid, located in by_location.items():
+        for start in range(0, len(located), queries.INVENTORY_BATCH_SIZE):
+            batch = located[start : start + queries.INVENTORY_BATCH_SIZE]
+            data = client.execute(
+                queries.INVENTORY_LEVELS,
+                {"ids": [item.item_gid for item in batch], "locationId": location_gid},
+            )
+            for node in data.get("nodes") or []:
+                if not node:
+                    continue
+                level = node.get("inventoryLevel")
+                quantities = {
+                    q["name"]: q["quantity"]
+                    for q in (level or {}).get("quantities") or []
+                }
+                found[(node["id"], location_gid)] = (
+                    quantities.get("available") if level else None
+                )
     return found
 
 
 def _fill_compare(
     client: ShopifyClient,
     items: list[_Item],
-    location_gid: str,
     result: StockPushResult,
 ) -> list[_Item]:
     """Read the store's quantity where we do not know it; drop items not stocked there."""
@@ -106,12 +115,12 @@ def _fill_compare(
     if not unknown:
         return items
     calls_before = client.calls
-    levels = _read_levels(client, unknown, location_gid)
+    levels = _read_levels(client, unknown)
     result.calls += client.calls - calls_before
     kept = []
     for item in items:
         if item.compare is None:
-            item.compare = levels.get(item.item_gid)
+            item.compare = levels.get((item.item_gid, item.location_gid))
             if item.compare is None:
                 result.failed += 1
                 result.errors.append(
@@ -129,7 +138,6 @@ def _set_batch(
     client: ShopifyClient,
     batch: list[_Item],
     *,
-    location_gid: str,
     reference: str,
     result: StockPushResult,
 ) -> list[_Item]:
@@ -148,7 +156,7 @@ def _set_batch(
                     "quantities": [
                         {
                             "inventoryItemId": item.item_gid,
-                            "locationId": location_gid,
+                            "locationId": item.location_gid,
                             "quantity": item.quantity,
                             "compareQuantity": item.compare,
                         }
@@ -177,9 +185,9 @@ def _set_batch(
         if stale:
             # Someone else changed the store meanwhile (a sale, a hand edit): we are
             # the source of truth, so read what it holds now and set ours over it.
-            levels = _read_levels(client, batch, location_gid)
+            levels = _read_levels(client, batch)
             for item in batch:
-                item.compare = levels.get(item.item_gid)
+                item.compare = levels.get((item.item_gid, item.location_gid))
     for item in batch:
         result.failed += 1
         result.errors.append(
@@ -235,12 +243,6 @@ def shopify_stock_push(
     ChannelUnauthorizedError.
     """
     result = StockPushResult()
-    if not channel.stock_location_id:
-        raise ConnectorError(
-            f"Store {channel.code} has no stock location set; stock is not pushed.",
-            channel_id=channel.pk,
-        )
-    location_gid = _location_gid(channel.stock_location_id)
     listings = list(
         ChannelListing.objects.filter(
             channel=channel, product_id__in=list(desired), is_stock_synced=True
@@ -248,6 +250,43 @@ def shopify_stock_push(
         .exclude(external_inventory_item_id="")
         .order_by("pk")
     )
+    by_location = channel_available_by_location(
+        channel_id=channel.pk, product_ids=list(desired)
+    )
+    if by_location:
+        items = _located_items(listings, by_location, result)
+    else:
+        if not channel.stock_location_id:
+            raise ConnectorError(
+                f"Store {channel.code} has no stock location set; stock is not pushed.",
+                channel_id=channel.pk,
+            )
+        items = _single_location_items(
+            listings, desired, _location_gid(channel.stock_location_id), result
+        )
+    if not items:
+        return result
+    client = client or shopify_client_for(channel)
+    items = _fill_compare(client, items, result)
+    already = [item for item in items if item.compare == item.quantity]
+    _pushed(already, located=bool(by_location))
+    result.unchanged += len(already)
+    items = [item for item in items if item.compare != item.quantity]
+    reference = reference or f"gid://dtc-erp/StockPush/{uuid.uuid4()}"
+    for start in range(0, len(items), queries.INVENTORY_BATCH_SIZE):
+        batch = items[start : start + queries.INVENTORY_BATCH_SIZE]
+        done = _set_batch(client, batch, reference=reference, result=result)
+        _pushed(done, located=bool(by_location))
+        result.pushed += len(done)
+    return result
+
+
+def _single_location_items(
+    listings: list[ChannelListing],
+    desired: Mapping[int, int],
+    location_gid: str,
+    result: StockPushResult,
+) -> list[_Item]:
     items = []
     for listing in listings:
         quantity = max(int(desired[listing.product_id]), 0)
@@ -259,29 +298,72 @@ def shopify_stock_push(
                 listing=listing,
                 quantity=quantity,
                 compare=listing.known_store_quantity,
+                location_gid=location_gid,
             )
         )
-    if not items:
-        return result
-    client = client or shopify_client_for(channel)
-    items = _fill_compare(client, items, location_gid, result)
-    already = [item for item in items if item.compare == item.quantity]
-    listings_pushed_record(
-        quantities={item.listing.pk: item.quantity for item in already}
-    )
-    result.unchanged += len(already)
-    items = [item for item in items if item.compare != item.quantity]
-    reference = reference or f"gid://dtc-erp/StockPush/{uuid.uuid4()}"
-    for start in range(0, len(items), queries.INVENTORY_BATCH_SIZE):
-        batch = items[start : start + queries.INVENTORY_BATCH_SIZE]
-        done = _set_batch(
-            client, batch, location_gid=location_gid, reference=reference, result=result
-        )
+    return items
+
+
+def _located_items(
+    listings: list[ChannelListing],
+    by_location: Mapping[str, Mapping[int, int]],
+    result: StockPushResult,
+) -> list[_Item]:
+    """One item per listing and location whose quantity is not what we last set there.
+
+    The compare quantity is what we last set there; a hand edit since makes the set
+    stale, and the stale path reads the store and sets ours over it.
+    """
+    items = []
+    for listing in listings:
+        known = listing.location_quantities or {}
+        for location_id, figures in by_location.items():
+            location_gid = _location_gid(location_id)
+            quantity = max(int(figures.get(listing.product_id, 0)), 0)
+            last = known.get(location_gid)
+            if last == quantity:
+                result.unchanged += 1
+                continue
+            items.append(
+                _Item(
+                    listing=listing,
+                    quantity=quantity,
+                    compare=last,
+                    location_gid=location_gid,
+                )
+            )
+    return items
+
+
+def _pushed(items: list[_Item], *, located: bool) -> None:
+    if located:
+        _locations_pushed(items)
+    else:
         listings_pushed_record(
-            quantities={item.listing.pk: item.quantity for item in done}
+            quantities={item.listing.pk: item.quantity for item in items}
         )
-        result.pushed += len(done)
-    return result
+
+
+def _locations_pushed(items: list[_Item]) -> None:
+    """Note what each location holds now, and the sum as the listing's quantity."""
+    if not items:
+        return
+    now = timezone.now()
+    by_listing: dict[int, ChannelListing] = {}
+    for item in items:
+        listing = by_listing.setdefault(item.listing.pk, item.listing)
+        listing.location_quantities = {
+            **(listing.location_quantities or {}),
+            item.location_gid: item.quantity,
+        }
+    for listing in by_listing.values():
+        total = sum(listing.location_quantities.values())
+        ChannelListing.objects.filter(pk=listing.pk).update(
+            location_quantities=listing.location_quantities,
+            pushed_quantity=total,
+            pushed_at=now,
+            updated_at=now,
+        )
 
 
 def _location_gid(location_id: str) -> str:

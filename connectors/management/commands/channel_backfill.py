@@ -27,6 +27,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar (logs, CI)"
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=4,
+            help="ingest a bulk export's pages with this many threads "
+            "(PostgreSQL; default %(default)s)",
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--bulk",
@@ -76,6 +83,7 @@ class Command(BaseCommand):
                 created_to=created_to,
                 progress=progress,
                 bulk=options["bulk"],
+                threads=options["threads"],
             )
         for error in run.errors[:20]:
             self.stderr.write(f"  order {error['external_id']}: {error['error']}")

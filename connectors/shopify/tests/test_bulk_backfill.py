@@ -265,3 +265,35 @@ def test_channel_backfill_command_with_bulk_shows_the_operation_and_the_rate(
     assert "by bulk" in out.getvalue()
     assert "12/12" in err.getvalue()  # the tqdm bar knows the total from the file
     assert Order.objects.count() == 12
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_big_pages_are_ingested_by_threads_each_order_once(fake_store, store_channel):
+    # given: 60 orders in one page of the export (threads start at PARALLEL_PAGE_MIN)
+    fake_store.add_orders_like(
+        official_order(),
+        count=60,
+        first_id=300_000,
+        updated_from=START + timedelta(minutes=5),
+        step_seconds=600,
+        transactions=official_transactions(),
+    )
+
+    run = channel_backfill(
+        channel_id=store_channel.pk,
+        created_from=START,
+        created_to=START + timedelta(days=1),
+        bulk=True,
+        threads=3,
+    )
+
+    assert (run.status, run.fetched, run.created, run.failed) == (
+        SyncRunStatus.SUCCEEDED,
+        60,
+        60,
+        0,
+    )
+    assert sorted(
+        int(x) for x in Order.objects.values_list("external_id", flat=True)
+    ) == list(range(300_000, 300_060))
