@@ -76,19 +76,20 @@ class ChannelAdminForm(forms.ModelForm):
         return channel
 
 
-class ChannelLocationInline(admin.TabularInline):
-    """The store's locations and the warehouses whose stock each one shows."""
+@admin.register(ChannelLocation)
+class ChannelLocationAdmin(admin.ModelAdmin):
+    """A store's locations and the warehouses whose stock each one shows."""
 
-    model = ChannelLocation
-    extra = 0
-    fields = ["external_location_id", "name", "warehouses"]
+    list_display = ["channel", "name", "external_location_id"]
+    list_filter = ["channel"]
+    list_select_related = ["channel"]
+    fields = ["channel", "external_location_id", "name", "warehouses"]
     filter_horizontal = ["warehouses"]
 
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     form = ChannelAdminForm
-    inlines = [ChannelLocationInline]
     list_display = [
         "code",
         "name",
