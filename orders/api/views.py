@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -52,7 +53,9 @@ class OrderDetailApi(APIView):
     def get(self, request: Request, order_id: int) -> Response:
         order = order_get_for_ops(order_id=order_id)
         if order is None:
-            raise OrderNotFoundError("That order does not exist.", order_id=order_id)
+            raise OrderNotFoundError(
+                gettext("That order does not exist."), order_id=order_id
+            )
         return Response(OrderDetailOutputSerializer(order).data)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from orders.choices import ORDER_TRANSITIONS, OrderEventType, OrderStatus
 from orders.exceptions import IllegalOrderTransitionError
@@ -55,8 +56,12 @@ def order_status_set(
         return order
     if not order_can_move(order, to):
         raise IllegalOrderTransitionError(
-            f"Order {order.number} is {order.get_status_display().lower()} and cannot "
-            f"become {OrderStatus(to).label.lower()}.",
+            gettext("Order %(number)s is %(status)s and cannot become %(label)s.")
+            % {
+                "number": order.number,
+                "status": order.get_status_display().lower(),
+                "label": OrderStatus(to).label.lower(),
+            },
             order_id=order.pk,
             status=order.status,
             to=to,

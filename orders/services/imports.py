@@ -15,6 +15,7 @@ from celery import current_app
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from erp.core.exceptions import ApplicationError, ConflictError
 from orders.models import Order, OrderImport, OrderImportFormat, OrderImportStatus
@@ -109,7 +110,10 @@ def order_import_requeue(*, import_id: int) -> OrderImport:
     )
     if not updated:
         raise ConflictError(
-            f"Import #{import_id} is queued or running; it cannot be queued again.",
+            gettext(
+                "Import #%(import_id)s is queued or running; it cannot be queued again."
+            )
+            % {"import_id": import_id},
             import_id=import_id,
         )
     transaction.on_commit(partial(_run_task_send, import_id))

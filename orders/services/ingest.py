@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from erp.core.db import advisory_xact_lock, set_local_lock_timeout
 from finance.exceptions import InvalidFinanceDataError
@@ -191,7 +192,9 @@ def _order_create(
 ) -> Order:
     channel_model = Order._meta.get_field("channel").related_model
     if not channel_model.objects.filter(pk=channel_id).exists():
-        raise InvalidOrderDataError("That store does not exist.", channel_id=channel_id)
+        raise InvalidOrderDataError(
+            gettext("That store does not exist."), channel_id=channel_id
+        )
     customer = customer_match_or_create(
         customer=data.customer,
         email=data.email,

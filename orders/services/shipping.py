@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from erp.core.db import set_local_lock_timeout
 from erp.core.exceptions import ApplicationError
@@ -150,8 +151,10 @@ def _draft_input(
     unweighed = sorted(p.sku for p in products.values() if not p.weight_grams)
     if unweighed:
         raise OrderNotShippableError(
-            f"Order {order.number}: no weight for {', '.join(unweighed)}; carriers "
-            "cannot be asked for a price without it.",
+            gettext(
+                "Order %(number)s: no weight for %(join)s; carriers cannot be asked for a price without it."
+            )
+            % {"number": order.number, "join": ", ".join(unweighed)},
             order_id=order.pk,
             skus=unweighed,
         )
@@ -224,11 +227,13 @@ def _drafts_prepare(*, order_id: int) -> list[int]:
     set_local_lock_timeout("5s")
     order = order_lock(order_id=order_id)
     if order is None:
-        raise OrderNotFoundError("That order does not exist.", order_id=order_id)
+        raise OrderNotFoundError(
+            gettext("That order does not exist."), order_id=order_id
+        )
     if order.status not in SHIPPABLE:
         raise OrderNotShippableError(
-            f"Order {order.number} is {order.get_status_display().lower()}; only "
-            "allocated orders ship.",
+            gettext("Order %(number)s is %(status)s; only allocated orders ship.")
+            % {"number": order.number, "status": order.get_status_display().lower()},
             order_id=order_id,
             status=order.status,
         )

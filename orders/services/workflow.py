@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from erp.core.db import set_local_lock_timeout
 from erp.core.exceptions import ApplicationError
@@ -304,11 +305,19 @@ def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | No
 def _locked(order_id: int, expected_version: int | None) -> Order:
     order = order_lock(order_id=order_id)
     if order is None:
-        raise OrderNotFoundError("That order does not exist.", order_id=order_id)
+        raise OrderNotFoundError(
+            gettext("That order does not exist."), order_id=order_id
+        )
     if expected_version is not None and order.version != expected_version:
         raise OrderVersionConflictError(
-            f"Order {order.number} changed since you opened it (version {order.version}, "
-            f"yours {expected_version}); reload and try again.",
+            gettext(
+                "Order %(number)s changed since you opened it (version %(version)s, yours %(expected_version)s); reload and try again."
+            )
+            % {
+                "number": order.number,
+                "version": order.version,
+                "expected_version": expected_version,
+            },
             order_id=order_id,
             version=order.version,
         )
@@ -328,8 +337,10 @@ def order_approve(
         OrderStatus.NEW,
     ):
         raise ApplicationError(
-            f"Order {order.number} is {order.get_status_display().lower()}; only held or "
-            "new orders can be approved.",
+            gettext(
+                "Order %(number)s is %(status)s; only held or new orders can be approved."
+            )
+            % {"number": order.number, "status": order.get_status_display().lower()},
             code="order_not_held",
             order_id=order_id,
             status=order.status,
@@ -359,7 +370,8 @@ def order_hold(
     order = _locked(order_id, expected_version)
     if not order_can_move(order, OrderStatus.ON_HOLD):
         raise ApplicationError(
-            f"Order {order.number} is {order.get_status_display().lower()} and cannot be held.",
+            gettext("Order %(number)s is %(status)s and cannot be held.")
+            % {"number": order.number, "status": order.get_status_display().lower()},
             code="order_not_holdable",
             order_id=order_id,
             status=order.status,
@@ -435,8 +447,8 @@ def order_cancel(
     order = _locked(order_id, expected_version)
     if order.status not in PRE_SHIPMENT_STATUSES:
         raise ApplicationError(
-            f"Order {order.number} is {order.get_status_display().lower()} and can no longer "
-            "be cancelled.",
+            gettext("Order %(number)s is %(status)s and can no longer be cancelled.")
+            % {"number": order.number, "status": order.get_status_display().lower()},
             code="order_not_cancellable",
             order_id=order_id,
             status=order.status,
@@ -452,8 +464,10 @@ def order_allocate(*, order_id: int, actor: Any = None) -> AllocationDecision:
     order = _locked(order_id, None)
     if order.status not in (OrderStatus.APPROVED, OrderStatus.AWAITING_STOCK):
         raise ApplicationError(
-            f"Order {order.number} is {order.get_status_display().lower()}; only approved "
-            "orders waiting for stock can be allocated.",
+            gettext(
+                "Order %(number)s is %(status)s; only approved orders waiting for stock can be allocated."
+            )
+            % {"number": order.number, "status": order.get_status_display().lower()},
             code="order_not_allocatable",
             order_id=order_id,
             status=order.status,
