@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from django.db import OperationalError
+from django.utils.translation import gettext
 
 from erp.core.db import set_local_lock_timeout
 from inventory.exceptions import StockBusyError
@@ -45,7 +46,7 @@ def _lock_timeout() -> Iterator[None]:
     except OperationalError as exc:
         if getattr(exc.__cause__, "pgcode", None) == _LOCK_NOT_AVAILABLE:
             raise StockBusyError(
-                "Stock is busy (a lock wait timed out); try again.",
+                gettext("Stock is busy (a lock wait timed out); try again."),
                 lock_timeout=STOCK_LOCK_TIMEOUT,
             ) from exc
         raise

@@ -12,6 +12,7 @@ from typing import Any
 import tablib
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -63,7 +64,8 @@ def _format(file_format: str) -> CSV | XLSX:
         return FORMATS[file_format.lower()]()
     except KeyError:
         raise ImportFileError(
-            f"Unknown file format {file_format!r}; use csv or xlsx.",
+            gettext("Unknown file format %(file_format)r; use csv or xlsx.")
+            % {"file_format": file_format},
             allowed=sorted(FORMATS),
         ) from None
 
@@ -85,12 +87,13 @@ def dataset_load(
             dataset = fmt.create_dataset(content)
     except (UnicodeDecodeError, ValueError, KeyError, OSError, StopIteration) as exc:
         raise ImportFileError(
-            f"The file could not be read as {file_format.upper()}: {exc}"
+            gettext("The file could not be read as %(file_format)s: %(exc)s")
+            % {"file_format": file_format.upper(), "exc": exc}
         ) from None
     except Exception as exc:  # openpyxl/zipfile raise many types for a bad XLSX
         raise ImportFileError(
-            f"The file could not be read as {file_format.upper()} "
-            f"({exc.__class__.__name__})."
+            gettext("The file could not be read as %(file_format)s (%(name)s).")
+            % {"file_format": file_format.upper(), "name": exc.__class__.__name__}
         ) from None
     headers = [str(h or "").strip().lower() for h in (dataset.headers or [])]
     dataset.headers = headers

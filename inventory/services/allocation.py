@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.choices import AllocationStatus, StockMovementType
 from inventory.exceptions import (
@@ -144,7 +145,7 @@ def _lock_allocations(
     missing = wanted - {row[0] for row in rows}
     if missing:
         raise StockObjectNotFoundError(
-            "Some allocations do not exist.", allocation_ids=sorted(missing)
+            gettext("Some allocations do not exist."), allocation_ids=sorted(missing)
         )
     # Read before locking, so the rows are held for the writes alone.
     context = stock_levels_prepare(pairs={(row[2], row[3]) for row in rows})
@@ -173,7 +174,8 @@ def _finish(
     refused = [a.pk for a in allocations if a.status == refused_from]
     if refused:
         raise AllocationStateError(
-            f"Allocations {refused} are already {refused_from}.",
+            gettext("Allocations %(refused)s are already %(refused_from)s.")
+            % {"refused": refused, "refused_from": refused_from},
             allocation_ids=refused,
             status=refused_from,
         )

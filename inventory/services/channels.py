@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from erp.core.outbox import outbox_enqueue
 from inventory.choices import BufferKind
@@ -27,17 +28,21 @@ def channel_stock_policy_set(
     Raises: StockRuleError (bad buffer), StockObjectNotFoundError (unknown warehouse).
     """
     if buffer_kind not in BufferKind.values:
-        raise StockRuleError(f"Unknown buffer kind {buffer_kind!r}.")
+        raise StockRuleError(
+            gettext("Unknown buffer kind %(buffer_kind)r.")
+            % {"buffer_kind": buffer_kind}
+        )
     if buffer_value < 0 or (buffer_kind == BufferKind.PERCENT and buffer_value > 100):
         raise StockRuleError(
-            "A buffer is at least 0, and a percent buffer at most 100.",
+            gettext("A buffer is at least 0, and a percent buffer at most 100."),
             buffer_value=buffer_value,
         )
     wanted = set(warehouse_ids)
     found = set(Warehouse.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     if wanted - found:
         raise StockObjectNotFoundError(
-            "Some warehouses do not exist.", warehouse_ids=sorted(wanted - found)
+            gettext("Some warehouses do not exist."),
+            warehouse_ids=sorted(wanted - found),
         )
     policy, _ = ChannelStockPolicy.objects.get_or_create(channel_id=channel_id)
     before = set(policy.warehouses.values_list("pk", flat=True))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.choices import StockMovementType
 from inventory.exceptions import StockRuleError
@@ -74,9 +75,13 @@ def stock_changes_apply(
             or item.quantity_allocated > item.quantity_on_hand
         ):
             raise StockRuleError(
-                "That would leave less stock than is allocated "
-                f"(on hand {item.quantity_on_hand}, allocated "
-                f"{item.quantity_allocated}).",
+                gettext(
+                    "That would leave less stock than is allocated (on hand %(quantity_on_hand)s, allocated %(quantity_allocated)s)."
+                )
+                % {
+                    "quantity_on_hand": item.quantity_on_hand,
+                    "quantity_allocated": item.quantity_allocated,
+                },
                 stock_item_id=item.pk,
                 quantity_on_hand=item.quantity_on_hand,
                 quantity_allocated=item.quantity_allocated,

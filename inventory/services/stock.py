@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.choices import AllocationStatus, StockMovementType
 from inventory.exceptions import (
@@ -35,11 +36,12 @@ def product_get_stockable(*, product_id: int) -> Product:
     product = Product.objects.filter(pk=product_id).first()
     if product is None:
         raise StockObjectNotFoundError(
-            "That product does not exist.", product_id=product_id
+            gettext("That product does not exist."), product_id=product_id
         )
     if product.is_bundle:
         raise StockRuleError(
-            f"{product.sku} is a bundle; stock is kept for its components.",
+            gettext("%(sku)s is a bundle; stock is kept for its components.")
+            % {"sku": product.sku},
             product_id=product_id,
         )
     return product
@@ -50,11 +52,12 @@ def warehouse_get_active(*, warehouse_id: int) -> Warehouse:
     warehouse = Warehouse.objects.filter(pk=warehouse_id).first()
     if warehouse is None:
         raise StockObjectNotFoundError(
-            "That warehouse does not exist.", warehouse_id=warehouse_id
+            gettext("That warehouse does not exist."), warehouse_id=warehouse_id
         )
     if not warehouse.is_active:
         raise StockRuleError(
-            f"Warehouse {warehouse.code} is not active.", warehouse_id=warehouse_id
+            gettext("Warehouse %(code)s is not active.") % {"code": warehouse.code},
+            warehouse_id=warehouse_id,
         )
     return warehouse
 
@@ -64,17 +67,22 @@ def batch_get(*, product: Product, batch_id: int | None) -> Batch | None:
     if not product.is_lot_tracked:
         if batch_id is not None:
             raise StockRuleError(
-                f"{product.sku} is not lot-tracked; give no lot.", product_id=product.pk
+                gettext("%(sku)s is not lot-tracked; give no lot.")
+                % {"sku": product.sku},
+                product_id=product.pk,
             )
         return None
     if batch_id is None:
         raise StockRuleError(
-            f"{product.sku} is lot-tracked; say which lot.", product_id=product.pk
+            gettext("%(sku)s is lot-tracked; say which lot.") % {"sku": product.sku},
+            product_id=product.pk,
         )
     batch = Batch.objects.filter(pk=batch_id, product=product).first()
     if batch is None:
         raise StockObjectNotFoundError(
-            f"Lot {batch_id} of {product.sku} does not exist.", batch_id=batch_id
+            gettext("Lot %(batch_id)s of %(sku)s does not exist.")
+            % {"batch_id": batch_id, "sku": product.sku},
+            batch_id=batch_id,
         )
     return batch
 
@@ -105,13 +113,16 @@ def _batch_for_receipt(
     if not product.is_lot_tracked:
         if lot_code:
             raise StockRuleError(
-                f"{product.sku} is not lot-tracked; receive it without a lot.",
+                gettext("%(sku)s is not lot-tracked; receive it without a lot.")
+                % {"sku": product.sku},
                 product_id=product.pk,
             )
         return None
     if not lot_code:
         raise StockRuleError(
-            f"{product.sku} is lot-tracked; give the lot code.", product_id=product.pk
+            gettext("%(sku)s is lot-tracked; give the lot code.")
+            % {"sku": product.sku},
+            product_id=product.pk,
         )
     today = timezone.localdate()
     if expires_on is None and product.shelf_life_days:
@@ -128,8 +139,15 @@ def _batch_for_receipt(
     )
     if not created and expires_on is not None and batch.expires_on != expires_on:
         raise StockRuleError(
-            f"Lot {lot_code} of {product.sku} expires on {batch.expires_on}, "
-            f"not {expires_on}.",
+            gettext(
+                "Lot %(lot_code)s of %(sku)s expires on %(expires_on)s, not %(expires_on2)s."
+            )
+            % {
+                "lot_code": lot_code,
+                "sku": product.sku,
+                "expires_on": batch.expires_on,
+                "expires_on2": expires_on,
+            },
             batch_id=batch.pk,
             expires_on=str(batch.expires_on),
         )
@@ -158,10 +176,10 @@ def stock_receive(
     StockObjectNotFoundError.
     """
     if quantity <= 0:
-        raise StockRuleError("Receive a positive quantity.", quantity=quantity)
+        raise StockRuleError(gettext("Receive a positive quantity."), quantity=quantity)
     if unit_cost is not None and unit_cost < 0:
         raise StockRuleError(
-            "A unit cost cannot be negative.", unit_cost=str(unit_cost)
+            gettext("A unit cost cannot be negative."), unit_cost=str(unit_cost)
         )
     product = product_get_stockable(product_id=product_id)
     warehouse_get_active(warehouse_id=warehouse_id)
@@ -214,10 +232,11 @@ def stock_adjust(
     """
     if counted_quantity < 0:
         raise StockRuleError(
-            "A counted quantity cannot be negative.", counted_quantity=counted_quantity
+            gettext("A counted quantity cannot be negative."),
+            counted_quantity=counted_quantity,
         )
     if not reason.strip():
-        raise StockRuleError("Say why stock is adjusted.")
+        raise StockRuleError(gettext("Say why stock is adjusted."))
     product = product_get_stockable(product_id=product_id)
     warehouse_get_active(warehouse_id=warehouse_id)
     batch = batch_get(product=product, batch_id=batch_id)
@@ -229,8 +248,14 @@ def stock_adjust(
     [item] = stock_items_lock(stock_item_ids=[item_id])
     if counted_quantity < item.quantity_allocated:
         raise StockRuleError(
-            f"{item.quantity_allocated} units of {product.sku} are allocated; "
-            f"release or ship them before counting {counted_quantity}.",
+            gettext(
+                "%(quantity_allocated)s units of %(sku)s are allocated; release or ship them before counting %(counted_quantity)s."
+            )
+            % {
+                "quantity_allocated": item.quantity_allocated,
+                "sku": product.sku,
+                "counted_quantity": counted_quantity,
+            },
             stock_item_id=item.pk,
             quantity_allocated=item.quantity_allocated,
             counted_quantity=counted_quantity,
@@ -270,7 +295,7 @@ def stock_return(
     Raises: AllocationStateError, StockRuleError, StockObjectNotFoundError.
     """
     if quantity <= 0:
-        raise StockRuleError("Return a positive quantity.", quantity=quantity)
+        raise StockRuleError(gettext("Return a positive quantity."), quantity=quantity)
     if allocation_id is not None:
         stock_item_id = (
             Allocation.objects.filter(pk=allocation_id)
@@ -279,20 +304,23 @@ def stock_return(
         )
         if stock_item_id is None:
             raise StockObjectNotFoundError(
-                "That allocation does not exist.", allocation_id=allocation_id
+                gettext("That allocation does not exist."), allocation_id=allocation_id
             )
         [item] = stock_items_lock(stock_item_ids=[stock_item_id])
         [allocation] = allocations_lock(allocation_ids=[allocation_id])
         if allocation.status != AllocationStatus.SHIPPED:
             raise AllocationStateError(
-                "Only shipped goods can be returned.",
+                gettext("Only shipped goods can be returned."),
                 allocation_id=allocation_id,
                 status=allocation.status,
             )
         returnable = allocation.quantity - allocation.quantity_returned
         if quantity > returnable:
             raise StockRuleError(
-                f"Only {returnable} units of this allocation can still be returned.",
+                gettext(
+                    "Only %(returnable)s units of this allocation can still be returned."
+                )
+                % {"returnable": returnable},
                 allocation_id=allocation_id,
                 returnable=returnable,
             )
@@ -301,7 +329,9 @@ def stock_return(
         reference = reference or allocation.reference
     else:
         if product_id is None or warehouse_id is None:
-            raise StockRuleError("Say which allocation, or which SKU and warehouse.")
+            raise StockRuleError(
+                gettext("Say which allocation, or which SKU and warehouse.")
+            )
         product = product_get_stockable(product_id=product_id)
         warehouse_get_active(warehouse_id=warehouse_id)
         batch = batch_get(product=product, batch_id=batch_id)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.choices import StockMovementType, TransferStatus
 from inventory.exceptions import (
@@ -105,11 +106,11 @@ def transfer_create(
     Raises: InsufficientStockError (nothing changes), StockRuleError.
     """
     if source_warehouse_id == destination_warehouse_id:
-        raise StockRuleError("Source and destination must differ.")
+        raise StockRuleError(gettext("Source and destination must differ."))
     if not lines:
-        raise StockRuleError("A transfer needs at least one line.")
+        raise StockRuleError(gettext("A transfer needs at least one line."))
     if any(line.quantity <= 0 for line in lines):
-        raise StockRuleError("Transfer positive quantities.")
+        raise StockRuleError(gettext("Transfer positive quantities."))
     warehouse_get_active(warehouse_id=source_warehouse_id)
     warehouse_get_active(warehouse_id=destination_warehouse_id)
     product_ids = {line.product_id for line in lines}
@@ -120,7 +121,9 @@ def transfer_create(
     )
     if bundles:
         raise StockRuleError(
-            f"Bundles have no stock to move: {', '.join(bundles)}.", skus=bundles
+            gettext("Bundles have no stock to move: %(join)s.")
+            % {"join": ", ".join(bundles)},
+            skus=bundles,
         )
     items = stock_items_lock_for_products(
         warehouse_id=source_warehouse_id, product_ids=product_ids
@@ -181,11 +184,12 @@ def _land(
     transfer = transfer_lock(transfer_id=transfer_id)
     if transfer is None:
         raise StockObjectNotFoundError(
-            "That transfer does not exist.", transfer_id=transfer_id
+            gettext("That transfer does not exist."), transfer_id=transfer_id
         )
     if transfer.status != TransferStatus.IN_TRANSIT:
         raise TransferStateError(
-            f"Transfer {transfer_id} is already {transfer.status}.",
+            gettext("Transfer %(transfer_id)s is already %(status)s.")
+            % {"transfer_id": transfer_id, "status": transfer.status},
             transfer_id=transfer_id,
             status=transfer.status,
         )
