@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import tablib
+from django.utils.translation import gettext
 from import_export.formats.base_formats import CSV, XLSX
 
 from logistics.exceptions import ImportFileError
@@ -25,7 +26,8 @@ def dataset_load(
     fmt_class = FORMATS.get(file_format.lower())
     if fmt_class is None:
         raise ImportFileError(
-            f"Unknown file format {file_format!r}; use csv or xlsx.",
+            gettext("Unknown file format %(file_format)r; use csv or xlsx.")
+            % {"file_format": file_format},
             allowed=sorted(FORMATS),
         )
     try:
@@ -36,12 +38,13 @@ def dataset_load(
             dataset = fmt_class().create_dataset(content)
     except (UnicodeDecodeError, ValueError, KeyError, OSError, StopIteration) as exc:
         raise ImportFileError(
-            f"The file could not be read as {file_format.upper()}: {exc}"
+            gettext("The file could not be read as %(file_format)s: %(exc)s")
+            % {"file_format": file_format.upper(), "exc": exc}
         ) from None
     except Exception as exc:  # openpyxl/zipfile raise many types for a bad XLSX
         raise ImportFileError(
-            f"The file could not be read as {file_format.upper()} "
-            f"({exc.__class__.__name__})."
+            gettext("The file could not be read as %(file_format)s (%(name)s).")
+            % {"file_format": file_format.upper(), "name": exc.__class__.__name__}
         ) from None
     headers = [str(h or "").strip().lower() for h in (dataset.headers or [])]
     dataset.headers = headers

@@ -19,6 +19,7 @@ from typing import Any
 
 import attr
 import karrio.sdk as karrio
+from django.utils.translation import gettext
 from karrio.core import models as km
 from karrio.core.utils import DP, Cache
 
@@ -237,11 +238,15 @@ class KarrioCarrierAdapter:
         tracking_url_template: str = "",
     ) -> None:
         if carrier not in KARRIO_PROVIDERS:
-            raise CarrierError(f"No karrio extension for {carrier!r}.", carrier=carrier)
+            raise CarrierError(
+                gettext("No karrio extension for %(carrier)r.") % {"carrier": carrier},
+                carrier=carrier,
+            )
         missing = [k for k in REQUIRED_CREDENTIALS[carrier] if not credentials.get(k)]
         if missing:
             raise CarrierError(
-                f"The {carrier} account is missing credentials: {', '.join(missing)}.",
+                gettext("The %(carrier)s account is missing credentials: %(join)s.")
+                % {"carrier": carrier, "join": ", ".join(missing)},
                 carrier=carrier,
                 code="carrier_credentials_missing",
                 missing=missing,
@@ -279,7 +284,8 @@ class KarrioCarrierAdapter:
         except OSError as exc:
             # urllib raises URLError/timeouts (OSError) when the carrier is unreachable.
             raise CarrierError(
-                f"{self.carrier} {operation}: carrier unreachable ({exc}).",
+                gettext("%(carrier)s %(operation)s: carrier unreachable (%(exc)s).")
+                % {"carrier": self.carrier, "operation": operation, "exc": exc},
                 carrier=self.carrier,
                 retryable=True,
             ) from exc
@@ -298,7 +304,10 @@ class KarrioCarrierAdapter:
             )
         if result is None and required:
             raise CarrierError(
-                f"{self.carrier} {operation}: the carrier's answer could not be read.",
+                gettext(
+                    "%(carrier)s %(operation)s: the carrier's answer could not be read."
+                )
+                % {"carrier": self.carrier, "operation": operation},
                 carrier=self.carrier,
                 messages=_messages(messages),
             )

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
+from django.utils.translation import gettext
+
 from erp.core.exceptions import ApplicationError
 from erp.core.money import Money, quantize
 from logistics.carriers.base import (
@@ -93,7 +95,8 @@ def bracket_for(brackets: Sequence[Bracket], grams: int) -> Bracket:
         if bracket.weight_from_grams < grams <= bracket.weight_to_grams:
             return bracket
     raise RateCardNoPriceError(
-        f"No weight bracket covers {grams} g.", chargeable_grams=grams
+        gettext("No weight bracket covers %(grams)s g.") % {"grams": grams},
+        chargeable_grams=grams,
     )
 
 
@@ -109,7 +112,9 @@ def zone_for(zones: Sequence[Zone], *, country: str, region: str = "") -> Zone:
         if key and key in by_code:
             return by_code[key]
     raise RateCardNoPriceError(
-        f"The rate card has no zone for {region_code or country}.", country=country
+        gettext("The rate card has no zone for %(value)s.")
+        % {"value": region_code or country},
+        country=country,
     )
 
 
@@ -164,7 +169,8 @@ def ddp_duty(request: RateRequest, terms: CardTerms) -> Money | None:
     for line in customs.lines:
         if line.unit_value.currency != terms.currency:
             raise RateCardNoPriceError(
-                f"Declared value in {line.unit_value.currency}, card in {terms.currency}."
+                gettext("Declared value in %(currency)s, card in %(currency2)s.")
+                % {"currency": line.unit_value.currency, "currency2": terms.currency}
             )
         declared += line.unit_value.amount * line.quantity
     duty = declared * terms.ddp_duty_percent / Decimal(100)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from logistics.carriers.base import (
     CarrierError,
@@ -31,7 +32,7 @@ def _get(shipment_id: int) -> Shipment:
     )
     if shipment is None:
         raise ShipmentNotFoundError(
-            "That shipment does not exist.", shipment_id=shipment_id
+            gettext("That shipment does not exist."), shipment_id=shipment_id
         )
     return shipment
 
@@ -59,14 +60,17 @@ def shipment_buy_label(
     shipment = _get(shipment_id)
     if shipment.status != ShipmentStatus.RATED or shipment.service is None:
         raise ShipmentStateError(
-            f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()}; a "
-            "label can be bought once a service is chosen.",
+            gettext(
+                "Shipment S%(pk)s is %(status)s; a label can be bought once a service is chosen."
+            )
+            % {"pk": shipment.pk, "status": shipment.get_status_display().lower()},
             shipment_id=shipment_id,
             status=shipment.status,
         )
     if not _claim_for_buying(shipment_id):
         raise ShipmentStateError(
-            f"Shipment S{shipment.pk} is already being labelled.",
+            gettext("Shipment S%(pk)s is already being labelled.")
+            % {"pk": shipment.pk},
             shipment_id=shipment_id,
         )
     service = shipment.service
@@ -136,8 +140,10 @@ def shipment_void(*, shipment_id: int, reason: str = "") -> Shipment:
     shipment = _get(shipment_id)
     if shipment.status != ShipmentStatus.LABEL_PURCHASED:
         raise ShipmentStateError(
-            f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()}; only "
-            "a bought label that has not shipped can be voided.",
+            gettext(
+                "Shipment S%(pk)s is %(status)s; only a bought label that has not shipped can be voided."
+            )
+            % {"pk": shipment.pk, "status": shipment.get_status_display().lower()},
             shipment_id=shipment_id,
             status=shipment.status,
         )
@@ -157,7 +163,8 @@ def shipment_void(*, shipment_id: int, reason: str = "") -> Shipment:
     )
     if not result.ok:
         raise CarrierError(
-            f"{shipment.service.account.name} refused to void the label: {result.message}",
+            gettext("%(name)s refused to void the label: %(message)s")
+            % {"name": shipment.service.account.name, "message": result.message},
             carrier=shipment.service.account.carrier,
         )
     return _void_record(shipment_id=shipment_id, result=result, reason=reason)
@@ -169,7 +176,8 @@ def _void_record(*, shipment_id: int, result: VoidResult, reason: str) -> Shipme
     assert shipment is not None
     if shipment.status != ShipmentStatus.LABEL_PURCHASED:
         raise ShipmentStateError(
-            f"Shipment S{shipment.pk} changed while it was being voided.",
+            gettext("Shipment S%(pk)s changed while it was being voided.")
+            % {"pk": shipment.pk},
             shipment_id=shipment_id,
         )
     shipment.status = ShipmentStatus.VOIDED

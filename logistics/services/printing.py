@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from logistics.carriers.base import Address
 from logistics.choices import ShipmentStatus
 from logistics.documents import (
@@ -93,7 +95,7 @@ def shipments_print_batch(
     printable = [s for s in shipments if s.status in PRINTABLE]
     if not printable:
         raise ShipmentStateError(
-            "None of the selected shipments has a label to print.",
+            gettext("None of the selected shipments has a label to print."),
             skipped=skipped,
         )
     documents: list[bytes] = []

@@ -8,6 +8,7 @@ from typing import Any
 
 import tablib
 from django.db import transaction
+from django.utils.translation import gettext
 
 from logistics.exceptions import RateCardImportError
 from logistics.models import RateCard, RateCardRate, RateCardZone
@@ -217,7 +218,9 @@ def rate_card_import(
     """
     card = RateCard.objects.filter(pk=rate_card_id).first()
     if card is None:
-        raise RateCardImportError("That rate card does not exist.", code="not_found")
+        raise RateCardImportError(
+            gettext("That rate card does not exist."), code="not_found"
+        )
     dataset = _dataset(content, file_format)
     report = RateCardImportReport(total_rows=len(dataset), dry_run=dry_run)
     zones = _parse(dataset, report.errors)

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from erp.core.money import Money, quantize
 from logistics.carriers.base import (
@@ -616,12 +617,12 @@ def shipment_select_service(
     shipment = Shipment.objects.filter(pk=shipment_id).first()
     if shipment is None:
         raise ShipmentNotFoundError(
-            "That shipment does not exist.", shipment_id=shipment_id
+            gettext("That shipment does not exist."), shipment_id=shipment_id
         )
     if shipment.status not in SELECTABLE:
         raise ShipmentStateError(
-            f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()}; its "
-            "service can no longer change.",
+            gettext("Shipment S%(pk)s is %(status)s; its service can no longer change.")
+            % {"pk": shipment.pk, "status": shipment.get_status_display().lower()},
             shipment_id=shipment_id,
             status=shipment.status,
         )
@@ -670,10 +671,13 @@ def shipment_select_service(
     )
     if decision.missing_rates:
         raise CurrencyConversionUnavailableError(
-            "Quotes came in currencies that cannot be converted to "
-            f"{shipment.currency} yet: missing exchange rate(s) "
-            f"{', '.join(decision.missing_rates)}. Add the rates (finance) or configure "
-            "LOGISTICS_FX_CONVERTER; prices are never compared 1:1.",
+            gettext(
+                "Quotes came in currencies that cannot be converted to %(currency)s yet: missing exchange rate(s) %(join)s. Add the rates (finance) or configure LOGISTICS_FX_CONVERTER; prices are never compared 1:1."
+            )
+            % {
+                "currency": shipment.currency,
+                "join": ", ".join(decision.missing_rates),
+            },
             shipment_id=shipment_id,
             missing=decision.missing_rates,
         )
@@ -691,7 +695,7 @@ def _decision_record(
     shipment = shipment_lock(shipment_id=shipment_id)
     if shipment is None or shipment.status not in SELECTABLE:
         raise ShipmentStateError(
-            "The shipment changed while it was being quoted; quote it again.",
+            gettext("The shipment changed while it was being quoted; quote it again."),
             shipment_id=shipment_id,
         )
     rows = [

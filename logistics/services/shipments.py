@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from erp.core.money import Money
 from erp.core.outbox import outbox_enqueue
@@ -124,7 +125,7 @@ def _locked(shipment_id: int) -> Shipment:
     shipment = shipment_lock(shipment_id=shipment_id)
     if shipment is None:
         raise ShipmentNotFoundError(
-            "That shipment does not exist.", shipment_id=shipment_id
+            gettext("That shipment does not exist."), shipment_id=shipment_id
         )
     return shipment
 
@@ -150,8 +151,10 @@ def shipments_mark_shipped(*, shipment_ids: Sequence[int]) -> list[Shipment]:
             ShipmentStatus.DELIVERED,
         ):
             raise ShipmentStateError(
-                f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()}; "
-                "only a shipment with a label can ship.",
+                gettext(
+                    "Shipment S%(pk)s is %(status)s; only a shipment with a label can ship."
+                )
+                % {"pk": shipment.pk, "status": shipment.get_status_display().lower()},
                 shipment_id=shipment.pk,
                 status=shipment.status,
             )
@@ -163,14 +166,16 @@ def _tracking_number_apply(shipment: Shipment, tracking_number: str) -> Shipment
     """Record ops' number on a locked rate-card shipment; announce it if it is moving."""
     if shipment.status in (ShipmentStatus.VOIDED, ShipmentStatus.DRAFT):
         raise ShipmentStateError(
-            f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()}.",
+            gettext("Shipment S%(pk)s is %(status)s.")
+            % {"pk": shipment.pk, "status": shipment.get_status_display().lower()},
             shipment_id=shipment.pk,
         )
     account = shipment.carrier_account
     if account is None or account.carrier != "rate_card":
         raise ShipmentStateError(
-            "Only rate-card shipments take a tracking number by hand; API carriers "
-            "give theirs with the label.",
+            gettext(
+                "Only rate-card shipments take a tracking number by hand; API carriers give theirs with the label."
+            ),
             shipment_id=shipment.pk,
         )
     shipment.tracking_number = tracking_number.strip()

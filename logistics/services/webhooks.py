@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from logistics.carriers.base import TrackingResult
 from logistics.carriers.push import PUSH_CARRIERS, PushPayloadError, PushScan
@@ -110,11 +111,16 @@ def carrier_webhook_receive(
         return WebhookIntake(401, reason, delivery)
     try:
         if len(body) > MAX_BODY_BYTES:
-            raise PushPayloadError(f"The body is over {MAX_BODY_BYTES} bytes.")
+            raise PushPayloadError(
+                gettext("The body is over %(max_body_bytes)s bytes.")
+                % {"max_body_bytes": MAX_BODY_BYTES}
+            )
         try:
             payload = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise PushPayloadError(f"The body is not JSON ({exc}).") from exc
+            raise PushPayloadError(
+                gettext("The body is not JSON (%(exc)s).") % {"exc": exc}
+            ) from exc
         scan = spec.parse(payload)
     except PushPayloadError as exc:
         delivery = _record(
@@ -229,7 +235,10 @@ def carrier_webhook_process(*, delivery_id: int) -> CarrierWebhookDelivery | Non
     spec = PUSH_CARRIERS.get(delivery.carrier)
     try:
         if spec is None:
-            raise PushPayloadError(f"{delivery.carrier} pushes are not read here.")
+            raise PushPayloadError(
+                gettext("%(carrier)s pushes are not read here.")
+                % {"carrier": delivery.carrier}
+            )
         scan = spec.parse(json.loads(delivery.body))
     except (PushPayloadError, ValueError) as exc:
         message = exc.message if isinstance(exc, PushPayloadError) else str(exc)
@@ -273,7 +282,7 @@ def carrier_webhook_retry(*, delivery_id: int) -> CarrierWebhookDelivery:
     delivery = CarrierWebhookDelivery.objects.filter(pk=delivery_id).first()
     if not updated or delivery is None:
         raise WebhookDeliveryStateError(
-            "Only a failed delivery that was accepted can be processed again.",
+            gettext("Only a failed delivery that was accepted can be processed again."),
             delivery_id=delivery_id,
         )
     transaction.on_commit(partial(_enqueue, delivery_id), robust=True)
