@@ -8,6 +8,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from finance.exceptions import ImportFileError
 
 # The header is row 1 in every spreadsheet program, so data starts at row 2.
@@ -32,7 +34,7 @@ def decode_text(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(
-            "The file is not UTF-8 text; save it as CSV UTF-8 and try again."
+            gettext("The file is not UTF-8 text; save it as CSV UTF-8 and try again.")
         ) from None
 
 
@@ -45,9 +47,11 @@ def csv_read(
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise ImportFileError("The file is empty.") from None
+        raise ImportFileError(gettext("The file is empty.")) from None
     except csv.Error as exc:
-        raise ImportFileError(f"The file is not readable CSV: {exc}.") from None
+        raise ImportFileError(
+            gettext("The file is not readable CSV: %(exc)s.") % {"exc": exc}
+        ) from None
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportFileError(
@@ -68,5 +72,7 @@ def csv_read(
                 }
             )
     except csv.Error as exc:
-        raise ImportFileError(f"The file is not readable CSV: {exc}.") from None
+        raise ImportFileError(
+            gettext("The file is not readable CSV: %(exc)s.") % {"exc": exc}
+        ) from None
     return header, rows

@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext
+
 from erp.core.money import minor_units
 from finance.choices import PayoutLineKind
 from finance.exceptions import ImportFileError
@@ -134,10 +136,14 @@ def paypal_settlement_parse(content: bytes) -> ParsedFile:
     try:
         records = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
-        raise ImportFileError(f"The file is not readable CSV: {exc}.") from None
+        raise ImportFileError(
+            gettext("The file is not readable CSV: %(exc)s.") % {"exc": exc}
+        ) from None
     if not records or not records[0] or records[0][0].strip() != "RH":
         raise ImportFileError(
-            "This is not a PayPal settlement report: it must start with an RH record."
+            gettext(
+                "This is not a PayPal settlement report: it must start with an RH record."
+            )
         )
     account = records[0][3].strip() if len(records[0]) > 3 else ""
     columns: dict[str, int] = {}
@@ -152,7 +158,9 @@ def paypal_settlement_parse(content: bytes) -> ParsedFile:
             end = _paypal_time(record[2]) if len(record) > 2 else None
             if end is None:
                 raise ImportFileError(
-                    f"Row {number}: the section header has no end date.", row=number
+                    gettext("Row %(number)s: the section header has no end date.")
+                    % {"number": number},
+                    row=number,
                 )
             section_end = end.date()
         elif kind == "CH":
@@ -175,7 +183,10 @@ def paypal_settlement_parse(content: bytes) -> ParsedFile:
             body_rows += 1
             if not columns or section_end is None:
                 raise ImportFileError(
-                    f"Row {number}: a transaction comes before the SH/CH headers.",
+                    gettext(
+                        "Row %(number)s: a transaction comes before the SH/CH headers."
+                    )
+                    % {"number": number},
                     row=number,
                 )
             row = {
@@ -193,8 +204,10 @@ def paypal_settlement_parse(content: bytes) -> ParsedFile:
             counted = (counted or 0) + int(record[1] or 0)
     if counted is not None and counted != body_rows:
         raise ImportFileError(
-            f"The report says it has {counted} transactions but holds {body_rows}; "
-            "the file is incomplete.",
+            gettext(
+                "The report says it has %(counted)s transactions but holds %(body_rows)s; the file is incomplete."
+            )
+            % {"counted": counted, "body_rows": body_rows},
             expected=counted,
             found=body_rows,
         )

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -234,12 +235,12 @@ class PayoutImportApi(APIView):
             try:
                 mapping = json.loads(value or "{}")
             except json.JSONDecodeError:
-                raise serializers.ValidationError("Not JSON.") from None
+                raise serializers.ValidationError(gettext("Not JSON.")) from None
             if not isinstance(mapping, dict) or not all(
                 isinstance(v, str) for v in mapping.values()
             ):
                 raise serializers.ValidationError(
-                    'Give {"field": "column header", ...}.'
+                    gettext('Give {"field": "column header", ...}.')
                 )
             return mapping
 
@@ -520,7 +521,9 @@ class OrderProfitApi(APIView):
         row = order_profit_get(order_id=order_id)
         if row is None:
             raise InvalidFinanceDataError(
-                f"Order {order_id} has no profit figures yet.", order_id=order_id
+                gettext("Order %(order_id)s has no profit figures yet.")
+                % {"order_id": order_id},
+                order_id=order_id,
             )
         figures = (
             "revenue",

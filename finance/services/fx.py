@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from erp.core.money import Money, quantize
 from finance.choices import RATE_SOURCE_PRIORITY, RateSource
@@ -175,9 +176,16 @@ class RateBook:
             oldest = on - datetime.timedelta(days=max_rate_age_days())
             pairs = [f"{source}→{to}", *missing]
             raise MissingRateError(
-                f"No exchange rate converts {source} to {to} on {on} "
-                f"(looked back to {oldest}). Missing: {', '.join(pairs)}. "
-                "Import the ECB rates of that day or enter the rate by hand.",
+                gettext(
+                    "No exchange rate converts %(source)s to %(to)s on %(on)s (looked back to %(oldest)s). Missing: %(join)s. Import the ECB rates of that day or enter the rate by hand."
+                )
+                % {
+                    "source": source,
+                    "to": to,
+                    "on": on,
+                    "oldest": oldest,
+                    "join": ", ".join(pairs),
+                },
                 source=source,
                 target=to,
                 on=on.isoformat(),
@@ -383,7 +391,7 @@ def exchange_rates_import_csv(*, content: bytes, reference: str) -> RateImportRe
     if errors:
         return RateImportResult(errors=tuple(errors), committed=False)
     if not rates:
-        raise ImportFileError("The file has a header but no rates.")
+        raise ImportFileError(gettext("The file has a header but no rates."))
     return _after_rates_changed(
         _rates_upsert(source=RateSource.CSV, rates=rates, reference=reference)
     )
@@ -400,11 +408,16 @@ def exchange_rate_set(
     base, quote = base.upper(), quote.upper()
     for code in (base, quote):
         if len(code) != 3 or not code.isalpha():
-            raise FxImportError(f"{code!r} is not a currency code.", currency=code)
+            raise FxImportError(
+                gettext("%(code)r is not a currency code.") % {"code": code},
+                currency=code,
+            )
     if base == quote:
-        raise FxImportError("A rate needs two different currencies.")
+        raise FxImportError(gettext("A rate needs two different currencies."))
     if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
-        raise FxImportError(f"The rate {rate!r} is not a positive decimal.")
+        raise FxImportError(
+            gettext("The rate %(rate)r is not a positive decimal.") % {"rate": rate}
+        )
     _after_rates_changed(
         _rates_upsert(
             source=RateSource.MANUAL,

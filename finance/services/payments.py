@@ -9,6 +9,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import transaction
+from django.utils.translation import gettext
 
 from finance.choices import PaymentKind
 from finance.exceptions import InvalidFinanceDataError, OrderNotFoundError
@@ -283,7 +284,10 @@ def order_payments_record(
     problems = _validate(transactions, refunds)
     order = order_lock(order_id=order_id)
     if order is None:
-        raise OrderNotFoundError(f"Order {order_id} does not exist.", order_id=order_id)
+        raise OrderNotFoundError(
+            gettext("Order %(order_id)s does not exist.") % {"order_id": order_id},
+            order_id=order_id,
+        )
     if order.channel_id != channel_id:
         problems.append(
             f"the order belongs to store {order.channel_id}, not store {channel_id}"

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from finance.choices import PayoutImportStatus, PayoutLineKind, PayoutSource
 from finance.exceptions import ImportFileError, InvalidFinanceDataError
@@ -307,7 +308,7 @@ def _parse(
             date_format=date_format,
         )
     raise ImportFileError(
-        f"Unknown payout file format {source!r}.",
+        gettext("Unknown payout file format %(source)r.") % {"source": source},
         allowed=[
             PayoutSource.PAYPAL_SETTLEMENT,
             PayoutSource.STRIPE_ITEMIZED,

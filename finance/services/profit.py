@@ -19,6 +19,7 @@ from typing import Any
 from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from erp.core.money import Money, allocate_proportionally, quantize
 from finance.choices import (
@@ -78,12 +79,16 @@ def order_cost_record(
         )
     order = order_lock(order_id=order_id)
     if order is None:
-        raise OrderNotFoundError(f"Order {order_id} does not exist.", order_id=order_id)
+        raise OrderNotFoundError(
+            gettext("Order %(order_id)s does not exist.") % {"order_id": order_id},
+            order_id=order_id,
+        )
     if order_line_id is not None:
         line_model = apps.get_model("orders", "OrderLine")
         if not line_model.objects.filter(pk=order_line_id, order_id=order_id).exists():
             raise InvalidFinanceDataError(
-                f"Line {order_line_id} is not a line of order {order_id}.",
+                gettext("Line %(order_line_id)s is not a line of order %(order_id)s.")
+                % {"order_line_id": order_line_id, "order_id": order_id},
                 order_id=order_id,
                 order_line_id=order_line_id,
             )

@@ -29,7 +29,7 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from erp.core.db import advisory_xact_lock
 from erp.core.money import minor_units
@@ -698,12 +698,15 @@ def reconciliation_run(
     """
     if date_to < date_from:
         raise InvalidFinanceDataError(
-            f"The period ends ({date_to}) before it starts ({date_from}).",
+            gettext("The period ends (%(date_to)s) before it starts (%(date_from)s).")
+            % {"date_to": date_to, "date_from": date_from},
             date_from=date_from.isoformat(),
             date_to=date_to.isoformat(),
         )
     if tolerance_minor_units < 0:
-        raise InvalidFinanceDataError("The rounding tolerance cannot be negative.")
+        raise InvalidFinanceDataError(
+            gettext("The rounding tolerance cannot be negative.")
+        )
     # A second run of the same scope waits for the first, then finds its result.
     advisory_xact_lock("reconciliation_run", f"{date_from}:{date_to}:{channel_id}")
     run = ReconciliationRun.objects.create(
@@ -769,7 +772,9 @@ def _difference_locked(difference_id: int) -> ReconciliationDifference:
     difference = difference_lock(difference_id=difference_id)
     if difference is None:
         raise InvalidFinanceDataError(
-            f"Difference {difference_id} does not exist.", difference_id=difference_id
+            gettext("Difference %(difference_id)s does not exist.")
+            % {"difference_id": difference_id},
+            difference_id=difference_id,
         )
     return difference
 
@@ -783,7 +788,7 @@ def reconciliation_difference_note(
     Locks: the difference row. Raises: InvalidFinanceDataError (empty note, unknown id).
     """
     if not text.strip():
-        raise InvalidFinanceDataError("The note is empty.")
+        raise InvalidFinanceDataError(gettext("The note is empty."))
     difference = _difference_locked(difference_id)
     difference.notes = [*difference.notes, _note(text.strip(), actor_id)]
     difference.save(update_fields=["notes", "updated_at"])
@@ -799,11 +804,12 @@ def reconciliation_difference_resolve(
     Locks: the difference row. Raises: InvalidFinanceDataError.
     """
     if not note.strip():
-        raise InvalidFinanceDataError("Say why the difference is resolved.")
+        raise InvalidFinanceDataError(gettext("Say why the difference is resolved."))
     difference = _difference_locked(difference_id)
     if difference.status == DifferenceStatus.RESOLVED:
         raise DifferenceStatusError(
-            f"Difference {difference_id} is already resolved.",
+            gettext("Difference %(difference_id)s is already resolved.")
+            % {"difference_id": difference_id},
             difference_id=difference_id,
             status=difference.status,
         )
@@ -833,12 +839,17 @@ def reconciliation_difference_reopen(
     when the difference is not resolved.
     """
     if not note.strip():
-        raise InvalidFinanceDataError("Say why the difference is reopened.")
+        raise InvalidFinanceDataError(gettext("Say why the difference is reopened."))
     difference = _difference_locked(difference_id)
     if difference.status != DifferenceStatus.RESOLVED:
         raise DifferenceStatusError(
-            f"Difference {difference_id} is {difference.get_status_display().lower()}, "
-            "not resolved; only a resolved difference can be reopened.",
+            gettext(
+                "Difference %(difference_id)s is %(status)s, not resolved; only a resolved difference can be reopened."
+            )
+            % {
+                "difference_id": difference_id,
+                "status": difference.get_status_display().lower(),
+            },
             difference_id=difference_id,
             status=difference.status,
         )
