@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
+from django.utils.translation import gettext
 
 from erp.core.exceptions import CurrencyMismatchError, InvalidMoneyError
 
@@ -59,7 +60,8 @@ def to_decimal(value: object) -> Decimal:
         result = value
     elif isinstance(value, bool | float):
         raise InvalidMoneyError(
-            f"Amount {value!r} is a float; pass it as a string or Decimal.",
+            gettext("Amount %(value)r is a float; pass it as a string or Decimal.")
+            % {"value": value},
             value=repr(value),
         )
     elif isinstance(value, int | str):
@@ -67,12 +69,19 @@ def to_decimal(value: object) -> Decimal:
             result = Decimal(str(value).strip())
         except InvalidOperation:
             raise InvalidMoneyError(
-                f"Amount {value!r} is not a number.", value=str(value)
+                gettext("Amount %(value)r is not a number.") % {"value": value},
+                value=str(value),
             ) from None
     else:
-        raise InvalidMoneyError(f"Amount {value!r} is not a number.", value=repr(value))
+        raise InvalidMoneyError(
+            gettext("Amount %(value)r is not a number.") % {"value": value},
+            value=repr(value),
+        )
     if not result.is_finite():
-        raise InvalidMoneyError(f"Amount {value!r} is not finite.", value=str(value))
+        raise InvalidMoneyError(
+            gettext("Amount %(value)r is not finite.") % {"value": value},
+            value=str(value),
+        )
     return result
 
 
@@ -95,7 +104,8 @@ class Money:
         code = self.currency.upper()
         if len(code) != 3 or not code.isalpha():
             raise InvalidMoneyError(
-                f"Currency {self.currency!r} is not an ISO 4217 code."
+                gettext("Currency %(currency)r is not an ISO 4217 code.")
+                % {"currency": self.currency}
             )
         object.__setattr__(self, "currency", code)
 
@@ -106,7 +116,8 @@ class Money:
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise CurrencyMismatchError(
-                f"Cannot combine {self.currency} and {other.currency} without a rate.",
+                gettext("Cannot combine %(currency)s and %(currency2)s without a rate.")
+                % {"currency": self.currency, "currency2": other.currency},
                 currencies=[self.currency, other.currency],
             )
 
@@ -120,7 +131,9 @@ class Money:
 
     def __mul__(self, factor: int | Decimal) -> Money:
         if isinstance(factor, float):
-            raise InvalidMoneyError("Multiply money by an int or Decimal, not a float.")
+            raise InvalidMoneyError(
+                gettext("Multiply money by an int or Decimal, not a float.")
+            )
         return Money(self.amount * factor, self.currency)
 
     def __neg__(self) -> Money:

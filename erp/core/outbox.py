@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from erp.core.exceptions import ApplicationError, ConflictError
 from erp.core.locks import outbox_message_lock, outbox_messages_claim_lock
@@ -193,7 +194,8 @@ def _deliver(message: OutboxMessage) -> str:
     error: BaseException | None
     if handler is None:
         error = OutboxPermanentError(
-            f"No handler is registered for topic {message.topic!r}."
+            gettext("No handler is registered for topic %(topic)r.")
+            % {"topic": message.topic}
         )
     else:
         try:
@@ -234,18 +236,20 @@ def outbox_message_retry(*, message_id: int) -> OutboxMessage:
     message = outbox_message_lock(message_id=message_id)
     if message is None:
         raise ApplicationError(
-            "That outbox message no longer exists.", code="not_found"
+            gettext("That outbox message no longer exists."), code="not_found"
         )
     if message.status == OutboxStatus.DELIVERED:
         raise ApplicationError(
-            "That message was already delivered.",
+            gettext("That message was already delivered."),
             code="already_delivered",
             id=message_id,
         )
     if message.is_coalesced and (newer := _pending_sibling(message)) is not None:
         raise ConflictError(
-            f"A newer message for {message.topic} {message.key} is already waiting "
-            f"(message {newer.pk}); it will deliver the current state.",
+            gettext(
+                "A newer message for %(topic)s %(key)s is already waiting (message %(pk)s); it will deliver the current state."
+            )
+            % {"topic": message.topic, "key": message.key, "pk": newer.pk},
             id=message_id,
             newer_id=newer.pk,
         )

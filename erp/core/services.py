@@ -7,6 +7,7 @@ import socket
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from erp.core.exceptions import ApplicationError
 from erp.core.models import OutboxMessage, UserPreference, WorkerHeartbeat
@@ -48,7 +49,7 @@ def user_language_set(*, user_id: int, language: str) -> UserPreference:
     supported = {code for code, _ in settings.LANGUAGES}
     if language not in supported:
         raise ApplicationError(
-            f"Language {language!r} is not offered.",
+            gettext("Language %(language)r is not offered.") % {"language": language},
             code="unknown_language",
             supported=sorted(supported),
         )
