@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from erp.core.admin import ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
+from erp.core.templatetags.erp import money
 from erp.core.text import phrase_render
 from orders.choices import ReviewRuleKind
 from orders.models import Customer, Order, OrderEvent, OrderLine, ReviewRule
@@ -163,8 +164,7 @@ class OrderAdmin(ReadOnlyAdmin):
         "status",
         "why",
         "financial_status",
-        "total",
-        "currency",
+        "total_display",
         "country",
         "placed_at",
     ]
@@ -261,6 +261,11 @@ class OrderAdmin(ReadOnlyAdmin):
     @admin.display(description=_("why"))
     def why(self, order: Order) -> str:
         return "; ".join(phrase_render(r) for r in order.hold_reasons) or "—"
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_display(self, order: Order) -> str:
+        # The column stores 4 decimals; people read the currency's own (52.30 USD).
+        return money(order.total, order.currency)
 
     @admin.display(description=_("country"))
     def country(self, order: Order) -> str:
