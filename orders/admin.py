@@ -32,6 +32,13 @@ from orders.services.workflow import (
 )
 
 
+def event_message(event: OrderEvent) -> str:
+    """The timeline line in the reader's language (older events: as recorded)."""
+    return phrase_render(
+        {**(event.data or {}).get("phrase", {}), "message": event.message}
+    )
+
+
 class OrderActionForm(ActionForm):
     reason = forms.CharField(
         label=_("Reason"),
@@ -144,10 +151,14 @@ class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "type", "message", "actor"]
+    fields = ["created_at", "type", "message_display", "actor"]
     readonly_fields = fields
     ordering = ["created_at", "pk"]
     verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("message"))
+    def message_display(self, event: OrderEvent) -> str:
+        return event_message(event)
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -430,9 +441,13 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(OrderEvent)
 class OrderEventAdmin(ReadOnlyAdmin):
-    list_display = ["order", "type", "message", "actor", "created_at"]
+    list_display = ["order", "type", "message_display", "actor", "created_at"]
     list_filter = ["type"]
     list_select_related = ["order", "actor"]
+
+    @admin.display(description=_("message"))
+    def message_display(self, event: OrderEvent) -> str:
+        return event_message(event)
 
 
 @admin.register(ReviewRule)

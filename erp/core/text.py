@@ -35,6 +35,13 @@ class Phrase(str):
         return {"template": self.template, "params": self.params}
 
 
+class AsIs:
+    """A choice label kept with its own capitals (it starts a sentence or ends one)."""
+
+    def __init__(self, label: Promise) -> None:
+        self.label = label
+
+
 class Join:
     """Several values shown as one, e.g. a list of problems separated by "; "."""
 
@@ -50,6 +57,9 @@ def _store(value: Any) -> Any:
         # A choice label: kept as its msgid and shown lower-case mid-sentence.
         with translation.override(None):
             return {"label": str(value)}
+    if isinstance(value, AsIs):
+        with translation.override(None):
+            return {"label": str(value.label), "lower": False}
     if isinstance(value, Join):
         return {"join": [_store(item) for item in value.items], "sep": value.separator}
     if isinstance(value, int | float | str) or value is None:
@@ -61,7 +71,8 @@ def _value(value: Any, *, translate: bool) -> Any:
     if not isinstance(value, dict):
         return value
     if "label" in value:
-        return (gettext(value["label"]) if translate else value["label"]).lower()
+        text = gettext(value["label"]) if translate else value["label"]
+        return text.lower() if value.get("lower", True) else text
     if "join" in value:
         return value["sep"].join(
             str(_value(item, translate=translate)) for item in value["join"]

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext
 
+from erp.core.text import Phrase
 from orders.choices import ORDER_TRANSITIONS, OrderEventType, OrderStatus
 from orders.exceptions import IllegalOrderTransitionError
 from orders.models import Order, OrderEvent
@@ -21,11 +22,15 @@ def order_event_record(
     actor: Any = None,
 ) -> OrderEvent:
     """Append one event to the order's history (the caller's transaction)."""
+    data = dict(data or {})
+    if isinstance(message, Phrase):
+        # Kept so the timeline reads in each viewer's language.
+        data["phrase"] = message.as_dict()
     return OrderEvent.objects.create(
         order=order,
         type=type,
         message=message,
-        data=data or {},
+        data=data,
         actor=actor if getattr(actor, "pk", None) else None,
     )
 

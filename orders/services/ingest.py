@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from erp.core.db import advisory_xact_lock, set_local_lock_timeout
+from erp.core.text import Phrase
 from finance.exceptions import InvalidFinanceDataError
 from finance.inputs import RefundInput, RefundLineInput, TransactionInput
 from finance.services.payments import order_payments_record
@@ -218,8 +219,11 @@ def _order_create(
     order_event_record(
         order=order,
         type=OrderEventType.CREATED,
-        message=f"Received from the store by {OrderSource(source).label.lower()} "
-        f"with {len(lines['added'])} line(s).",
+        message=Phrase(
+            gettext_noop("Received from the store by %(source)s with %(n)s line(s)."),
+            source=OrderSource(source).label,
+            n=len(lines["added"]),
+        ),
         data={"source": source, "store_updated_at": data.store_updated_at.isoformat()},
     )
     return order
@@ -249,7 +253,10 @@ def _order_update(
     order_event_record(
         order=order,
         type=OrderEventType.UPDATED,
-        message=f"Updated in the store ({OrderSource(source).label.lower()}).",
+        message=Phrase(
+            gettext_noop("Updated in the store (%(source)s)."),
+            source=OrderSource(source).label,
+        ),
         data={
             "fields": field_changes,
             "lines": lines,
@@ -325,7 +332,7 @@ def _historical_apply(order: Order, data: CanonicalOrder) -> None:
         order_event_record(
             order=order,
             type=OrderEventType.STATUS_CHANGED,
-            message="Status taken from the store's history.",
+            message=Phrase(gettext_noop("Status taken from the store's history.")),
             data={"from": previous, "to": status},
         )
 
@@ -339,7 +346,9 @@ def _re_review(order: Order) -> None:
     order_status_set(
         order=order,
         to=OrderStatus.AWAITING_REVIEW,
-        message="Back to review: the store changed lines or address.",
+        message=Phrase(
+            gettext_noop("Back to review: the store changed lines or address.")
+        ),
         extra_fields=("approved_override_at",),
     )
 
@@ -404,7 +413,7 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
             order=order,
             to=OrderStatus.REFUNDED,
             event_type=OrderEventType.REFUNDED,
-            message="Fully refunded in the store.",
+            message=Phrase(gettext_noop("Fully refunded in the store.")),
         )
     else:
         order_review_apply(order=order)

@@ -16,12 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from erp.core.db import set_local_lock_timeout
 from erp.core.exceptions import ApplicationError
 from erp.core.money import Money
 from erp.core.outbox import outbox_enqueue
+from erp.core.text import AsIs, Join, Phrase
 from finance.choices import CostKind
 from finance.exceptions import MissingRateError
 from finance.services.fx import money_convert
@@ -350,17 +351,29 @@ def _shipped_record(
         order_line__order=order, status=AllocationStatus.ALLOCATED
     ).exists()
     to = OrderStatus.PARTIALLY_SHIPPED if still_reserved else OrderStatus.SHIPPED
-    summary = "; ".join(
-        f"S{s.pk} from {s.warehouse.code} by "
-        f"{s.service.name if s.service else '?'}"
-        f"{', tracking ' + s.tracking_number if s.tracking_number else ''}"
-        for s in done
+    summary = Join(
+        [
+            Phrase(
+                gettext_noop(
+                    "S%(pk)s from %(warehouse)s by %(service)s, tracking %(tracking)s"
+                )
+                if s.tracking_number
+                else gettext_noop("S%(pk)s from %(warehouse)s by %(service)s"),
+                pk=s.pk,
+                warehouse=s.warehouse.code,
+                service=s.service.name if s.service else "?",
+                tracking=s.tracking_number,
+            )
+            for s in done
+        ],
+        "; ",
     )
+    shipped = Phrase(gettext_noop("Shipped %(summary)s."), summary=summary)
     if order.status == to:
         order_event_record(
             order=order,
             type=OrderEventType.STATUS_CHANGED,
-            message=f"Shipped {summary}.",
+            message=shipped,
             data={"shipment_ids": [s.pk for s in done]},
             actor=actor,
         )
@@ -368,7 +381,7 @@ def _shipped_record(
         order_status_set(
             order=order,
             to=to,
-            message=f"Shipped {summary}.",
+            message=shipped,
             data={"shipment_ids": [s.pk for s in done]},
             actor=actor,
         )
@@ -549,9 +562,12 @@ def order_tracking_apply(*, payload: dict[str, Any]) -> Order | None:
             type=OrderEventType.STATUS_CHANGED
             if status == TrackingStatus.DELIVERED
             else OrderEventType.NOTE_ADDED,
-            message=(
-                f"Parcel S{payload['shipment_id']} ({payload.get('carrier_name', '')} "
-                f"{payload.get('tracking_number', '')}): {TrackingStatus(status).label}."
+            message=Phrase(
+                gettext_noop("Parcel S%(pk)s (%(carrier)s %(tracking)s): %(status)s."),
+                pk=payload["shipment_id"],
+                carrier=payload.get("carrier_name", ""),
+                tracking=payload.get("tracking_number", ""),
+                status=AsIs(TrackingStatus(status).label),
             ),
             data={"tracking": payload},
         )
@@ -568,7 +584,7 @@ def order_tracking_apply(*, payload: dict[str, Any]) -> Order | None:
         order_status_set(
             order=order,
             to=OrderStatus.DELIVERED,
-            message="Every parcel was delivered.",
+            message=Phrase(gettext_noop("Every parcel was delivered.")),
             data={"shipment_ids": [s.pk for s in shipments]},
         )
     if not order.is_historical:

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from erp.core.db import set_local_lock_timeout
 from erp.core.exceptions import ApplicationError
 from erp.core.outbox import outbox_enqueue
+from erp.core.text import Join, Phrase
 from inventory.choices import AllocationStatus
 from inventory.exceptions import InsufficientStockError
 from inventory.models import Allocation, Warehouse
@@ -79,7 +80,11 @@ def order_allocation_release(*, order: Order, reason: str, actor: Any = None) ->
     order_event_record(
         order=order,
         type=OrderEventType.ALLOCATION_RELEASED,
-        message=f"{units} unit(s) returned to available stock: {reason}",
+        message=Phrase(
+            gettext_noop("%(units)s unit(s) returned to available stock: %(reason)s"),
+            units=units,
+            reason=reason,
+        ),
         data={"allocation_ids": allocation_ids},
         actor=actor,
     )
@@ -133,7 +138,9 @@ def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecisi
     region = address.get("province_code") or ""
     reference = f"order:{order.pk}"
     if not requests:
-        decision = AllocationDecision(True, (), "Nothing to ship from stock.")
+        decision = AllocationDecision(
+            True, (), Phrase(gettext_noop("Nothing to ship from stock."))
+        )
         order_status_set(
             order=order,
             to=OrderStatus.ALLOCATED,
@@ -162,8 +169,15 @@ def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecisi
         decision = AllocationDecision(
             True,
             (candidate.code,),
-            f"{candidate.code}: all lines in stock, serves {country or 'the destination'}"
-            f" (priority {candidate.priority}).",
+            Phrase(
+                gettext_noop(
+                    "%(warehouse)s: all lines in stock, serves %(place)s (priority "
+                    "%(priority)s)."
+                ),
+                warehouse=candidate.code,
+                place=country or gettext_lazy("the destination"),
+                priority=candidate.priority,
+            ),
         )
         order_status_set(
             order=order,
@@ -199,9 +213,21 @@ def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecisi
             decision = AllocationDecision(
                 True,
                 codes,
-                "Split: no single warehouse has every line; "
-                + ", ".join(f"{code} ships {n} line(s)" for code, n in lines.items())
-                + ".",
+                Phrase(
+                    gettext_noop(
+                        "Split: no single warehouse has every line; %(parts)s."
+                    ),
+                    parts=Join(
+                        [
+                            Phrase(
+                                gettext_noop("%(warehouse)s ships %(n)s line(s)"),
+                                warehouse=code,
+                                n=n,
+                            )
+                            for code, n in lines.items()
+                        ]
+                    ),
+                ),
             )
             order_status_set(
                 order=order,
@@ -215,26 +241,34 @@ def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecisi
 
     shortages = facts.stock_shortages
     if shortages:
-        reason = (
-            "Waiting for stock: "
-            + "; ".join(
-                f"{sku} needs {need}, {have} available" for sku, need, have in shortages
-            )
-            + "."
+        reason = Phrase(
+            gettext_noop("Waiting for stock: %(parts)s."),
+            parts=Join(
+                [
+                    Phrase(
+                        gettext_noop("%(sku)s needs %(need)s, %(have)s available"),
+                        sku=sku,
+                        need=need,
+                        have=have,
+                    )
+                    for sku, need, have in shortages
+                ],
+                "; ",
+            ),
         )
     elif not serving:
-        reason = (
-            f"Waiting: no active warehouse ships to {country or 'the destination'}."
+        reason = Phrase(
+            gettext_noop("Waiting: no active warehouse ships to %(place)s."),
+            place=country or gettext_lazy("the destination"),
         )
     else:
-        reason = (
-            "Waiting for stock: no single warehouse has every line"
-            + (
-                ""
-                if order.channel.allow_split_shipments
-                else " and this store does not allow split shipments"
+        reason = Phrase(
+            gettext_noop("Waiting for stock: no single warehouse has every line.")
+            if order.channel.allow_split_shipments
+            else gettext_noop(
+                "Waiting for stock: no single warehouse has every line and this store "
+                "does not allow split shipments."
             )
-            + "."
         )
     order_status_set(
         order=order,
@@ -260,7 +294,10 @@ def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | No
     order.review_flags = [f.as_dict() for f in outcome.flags]
     if outcome.holds and order.approved_override_at is None:
         order.set_hold_reasons([f.as_dict() for f in outcome.holds])
-        message = " ".join(f.message for f in outcome.holds)
+        message = Phrase(
+            gettext_noop("%(reasons)s"),
+            reasons=Join([f.message for f in outcome.holds], " "),
+        )
         if order.status == OrderStatus.ON_HOLD:
             order.save(
                 update_fields=[
@@ -283,9 +320,18 @@ def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | No
         return outcome
     order.set_hold_reasons([])
     if order.status != OrderStatus.APPROVED:
-        message = "Passed review." if not outcome.holds else "Approved by hand earlier."
+        verdict = (
+            gettext_noop("Passed review.")
+            if not outcome.holds
+            else gettext_noop("Approved by hand earlier.")
+        )
+        message = Phrase(verdict)
         if outcome.flags:
-            message += " Flags: " + " ".join(f.message for f in outcome.flags)
+            message = Phrase(
+                gettext_noop("%(verdict)s Flags: %(flags)s"),
+                verdict=message,
+                flags=Join([f.message for f in outcome.flags], " "),
+            )
         order_status_set(
             order=order,
             to=OrderStatus.APPROVED,
@@ -352,7 +398,7 @@ def order_approve(
         order=order,
         to=OrderStatus.APPROVED,
         event_type=OrderEventType.APPROVED,
-        message=f"Approved by hand: {reason}",
+        message=Phrase(gettext_noop("Approved by hand: %(reason)s"), reason=reason),
         data={"overrode": held_for},
         actor=actor,
         extra_fields=("approved_override_at", "hold_reasons", "hold_codes"),
@@ -377,15 +423,16 @@ def order_hold(
             status=order.status,
         )
     order_allocation_release(order=order, reason=f"held by hand: {reason}", actor=actor)
+    held = Phrase(gettext_noop("Held by hand: %(reason)s"), reason=reason)
     order.set_hold_reasons(
-        [{"code": "manual", "message": f"Held by hand: {reason}", "rule_id": None}]
+        [{"code": "manual", "message": held, "rule_id": None, **held.as_dict()}]
     )
     order.approved_override_at = None
     order_status_set(
         order=order,
         to=OrderStatus.ON_HOLD,
         event_type=OrderEventType.HELD,
-        message=f"Held by hand: {reason}",
+        message=held,
         actor=actor,
         extra_fields=("hold_reasons", "hold_codes", "approved_override_at"),
     )
@@ -408,7 +455,13 @@ def order_cancel_apply(
             order=order,
             type=OrderEventType.NOTE_ADDED,
             actor=actor,
-            message=f"Cancellation not applied: the order is already {order.get_status_display().lower()}. {reason}",
+            message=Phrase(
+                gettext_noop(
+                    "Cancellation not applied: the order is already %(status)s. %(reason)s"
+                ),
+                status=OrderStatus(order.status).label,
+                reason=reason,
+            ),
         )
         return False
     order_allocation_release(order=order, reason=f"cancelled: {reason}", actor=actor)
