@@ -9,6 +9,7 @@ delivery's outcome in one transaction.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -264,16 +265,24 @@ def carrier_webhook_process(*, delivery_id: int) -> CarrierWebhookDelivery | Non
     return CarrierWebhookDelivery.objects.get(pk=delivery_id)
 
 
+# A delivery received or taken this long ago and still not done lost its worker.
+STUCK_AFTER = datetime.timedelta(minutes=10)
+
+
 @transaction.atomic
 def carrier_webhook_retry(*, delivery_id: int) -> CarrierWebhookDelivery:
-    """Queue a failed delivery again (e.g. once its shipment has its tracking number).
+    """Queue a delivery again: a failed one (e.g. once its shipment has its tracking
+    number), or one whose worker was lost (received or processing for 10 minutes).
 
-    Raises: WebhookDeliveryStateError for deliveries that are not failed.
+    Raises: WebhookDeliveryStateError for rejected, duplicate, processed or busy ones.
     """
+    stuck = Q(
+        status__in=[WebhookDeliveryStatus.RECEIVED, WebhookDeliveryStatus.PROCESSING],
+        updated_at__lt=timezone.now() - STUCK_AFTER,
+    )
     updated = (
-        CarrierWebhookDelivery.objects.filter(
-            pk=delivery_id, status=WebhookDeliveryStatus.FAILED
-        )
+        CarrierWebhookDelivery.objects.filter(pk=delivery_id)
+        .filter(Q(status=WebhookDeliveryStatus.FAILED) | stuck)
         .exclude(body_sha256=None)
         .update(
             status=WebhookDeliveryStatus.RECEIVED, error="", updated_at=timezone.now()
@@ -282,7 +291,10 @@ def carrier_webhook_retry(*, delivery_id: int) -> CarrierWebhookDelivery:
     delivery = CarrierWebhookDelivery.objects.filter(pk=delivery_id).first()
     if not updated or delivery is None:
         raise WebhookDeliveryStateError(
-            gettext("Only a failed delivery that was accepted can be processed again."),
+            gettext(
+                "Only a failed delivery that was accepted, or one stuck for 10 "
+                "minutes, can be processed again."
+            ),
             delivery_id=delivery_id,
         )
     transaction.on_commit(partial(_enqueue, delivery_id), robust=True)

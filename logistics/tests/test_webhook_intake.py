@@ -161,3 +161,67 @@ def test_a_scan_pushed_then_polled_is_stored_once(shipped, post, enqueued):
     ]
     shipment.refresh_from_db()
     assert shipment.status == "delivered"
+
+
+def test_retry_takes_back_a_delivery_whose_worker_was_lost(shipped, post):
+    # given: a delivery taken by a worker that died 11 minutes ago
+    import datetime
+
+    from django.utils import timezone
+
+    from logistics.exceptions import WebhookDeliveryStateError
+
+    shipped()
+    _status, answer = post(fixture_bytes(SAMPLES["origin"]))
+    CarrierWebhookDelivery.objects.filter(pk=answer["delivery"]).update(
+        status=WebhookDeliveryStatus.PROCESSING,
+        updated_at=timezone.now() - datetime.timedelta(minutes=11),
+    )
+    _status, fresh = post(fixture_bytes(SAMPLES["departure"]))
+    CarrierWebhookDelivery.objects.filter(pk=fresh["delivery"]).update(
+        status=WebhookDeliveryStatus.PROCESSING
+    )
+
+    # when
+    carrier_webhook_retry(delivery_id=answer["delivery"])
+    carrier_webhook_process_task(answer["delivery"])
+
+    # then: the lost one is done; one a live worker holds is left to it
+    assert (
+        CarrierWebhookDelivery.objects.get(pk=answer["delivery"]).status
+        == WebhookDeliveryStatus.PROCESSED
+    )
+    with pytest.raises(WebhookDeliveryStateError):
+        carrier_webhook_retry(delivery_id=fresh["delivery"])
+
+
+def test_ops_see_and_retry_pushes_through_the_api(shipped, post):
+    from django.contrib.auth.models import Group, User
+    from rest_framework.test import APIClient
+
+    # given: one push for a parcel we do not have yet
+    shipment = shipped("1ZZZZZZZZZZZZZZZZZ")
+    _status, answer = post(fixture_bytes(SAMPLES["origin"]))
+    carrier_webhook_process_task(answer["delivery"])
+    user = User.objects.create_user("ops-user", password="pw-for-tests-1")
+    user.groups.add(Group.objects.get(name="ops"))
+    ops = APIClient()
+    ops.force_authenticate(user)
+    api = "/api/v1/logistics/webhook-deliveries/"
+
+    # when
+    failed = ops.get(api, {"status": "failed"}).json()["results"]
+    Shipment.objects.filter(pk=shipment.pk).update(tracking_number=OURS)
+    retried = ops.post(f"{api}{answer['delivery']}/retry/")
+    carrier_webhook_process_task(answer["delivery"])
+    again = ops.post(f"{api}{answer['delivery']}/retry/")
+
+    # then
+    assert [(d["id"], d["account"], d["tracking_number"]) for d in failed] == [
+        (answer["delivery"], "ups-test", OURS)
+    ]
+    assert "No shipment of carrier account ups-test" in failed[0]["error"]
+    assert retried.status_code == 200
+    assert retried.json()["status"] == "received"
+    assert again.status_code == 409
+    assert "webhook_delivery_state" in str(again.json())
