@@ -70,6 +70,11 @@ def _error(code: str, message: str, status: int) -> dict[str, Any]:
     return {"code": code, "message": message, "data": {"status": status}}
 
 
+def _not_found(code: str) -> tuple[int, Any, dict[str, str]]:
+    """WooCommerce's answer for an id it does not have."""
+    return 404, _error(code, "Invalid ID.", 404), {}
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -851,11 +856,7 @@ class FakeWooStore:
     ) -> tuple[int, Any, dict]:
         order = self.state.orders.get(order_id)
         if order is None:
-            return (
-                404,
-                _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404),
-                {},
-            )
+            return _not_found("woocommerce_rest_shop_order_invalid_id")
         return 200, copy.deepcopy(order), {}
 
     def _order_update(
@@ -863,11 +864,7 @@ class FakeWooStore:
     ) -> tuple[int, Any, dict]:
         order = self.state.orders.get(order_id)
         if order is None:
-            return (
-                404,
-                _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404),
-                {},
-            )
+            return _not_found("woocommerce_rest_shop_order_invalid_id")
         body = body or {}
         if "status" in body:
             order["status"] = body["status"]
@@ -900,11 +897,7 @@ class FakeWooStore:
         self, params: dict, body: Any, order_id: int
     ) -> tuple[int, Any, dict]:
         if order_id not in self.state.orders:
-            return (
-                404,
-                _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404),
-                {},
-            )
+            return _not_found("woocommerce_rest_shop_order_invalid_id")
         note = load_fixture("rest_v3/order_note_create.response.json")
         note.update(
             id=self._new_id(),
@@ -923,11 +916,7 @@ class FakeWooStore:
     ) -> tuple[int, Any, dict]:
         product = self.state.products.get(product_id)
         if product is None:
-            return (
-                404,
-                _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404),
-                {},
-            )
+            return _not_found("woocommerce_rest_product_invalid_id")
         return 200, copy.deepcopy(product), {}
 
     def _variations_list(
@@ -980,11 +969,7 @@ class FakeWooStore:
         self, params: dict, body: Any, product_id: int
     ) -> tuple[int, Any, dict]:
         if product_id not in self.state.products:
-            return (
-                404,
-                _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404),
-                {},
-            )
+            return _not_found("woocommerce_rest_product_invalid_id")
         return self._batch(
             body, self.state.variations.get(product_id, {}), "product_variation"
         )
@@ -1012,11 +997,7 @@ class FakeWooStore:
     ) -> tuple[int, Any, dict]:
         hook = self.state.webhooks.get(hook_id)
         if hook is None:
-            return (
-                404,
-                _error("woocommerce_rest_webhook_invalid_id", "Invalid ID.", 404),
-                {},
-            )
+            return _not_found("woocommerce_rest_webhook_invalid_id")
         body = body or {}
         if "status" in body:
             hook.status = body["status"]
