@@ -9,6 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import ConnectorError, PayloadError
 from connectors.models import Channel, WebhookReceipt
 from connectors.providers import OrdersPage, OrdersWindow, StockPushResult
@@ -29,6 +31,7 @@ from connectors.woocommerce.services import (
 )
 from connectors.woocommerce.stock import stock_drift_record, woo_stock_push
 from connectors.woocommerce.subscriptions import woo_webhooks_ensure
+from erp.core.text import Phrase
 from orders.canonical import OrderSource
 from orders.choices import OrderEventType, OrderStatus
 from orders.models import Order
@@ -96,8 +99,12 @@ def _restored_note(*, order_id: int) -> None:
         order_event_record(
             order=order,
             type=OrderEventType.NOTE_ADDED,
-            message="Restored from the trash in WooCommerce, but it stays cancelled "
-            "here (its stock was released): enter it again if it must ship.",
+            message=Phrase(
+                gettext_noop(
+                    "Restored from the trash in WooCommerce, but it stays cancelled "
+                    "here (its stock was released): enter it again if it must ship."
+                )
+            ),
         )
 
 
