@@ -233,8 +233,8 @@ class OrderAdmin(ReadOnlyAdmin):
                 "fields": [
                     "customer",
                     "email",
-                    "shipping_address",
-                    "shipping_lines",
+                    "shipping_address_display",
+                    "shipping_lines_display",
                     "risk_level",
                     "note",
                     "tags",
@@ -256,7 +256,12 @@ class OrderAdmin(ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = ["hold_reasons_display", "review_flags_display"]
+    readonly_fields = [
+        "hold_reasons_display",
+        "review_flags_display",
+        "shipping_address_display",
+        "shipping_lines_display",
+    ]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
@@ -281,6 +286,39 @@ class OrderAdmin(ReadOnlyAdmin):
     @admin.display(description=_("country"))
     def country(self, order: Order) -> str:
         return order.country_code
+
+    @admin.display(description=_("shipping address"))
+    def shipping_address_display(self, order: Order) -> str:
+        # An address reads as lines on a label, not as the JSON it is stored in.
+        address = order.shipping_address or {}
+        region = " ".join(
+            part
+            for part in (
+                address.get("city", ""),
+                address.get("province_code") or address.get("province", ""),
+                address.get("postal_code", ""),
+            )
+            if part
+        )
+        lines = [
+            address.get("name", ""),
+            address.get("company", ""),
+            address.get("line1", ""),
+            address.get("line2", ""),
+            region,
+            address.get("country_code", ""),
+            address.get("phone", ""),
+        ]
+        shown = [(line,) for line in lines if line]
+        return format_html_join("", "<div>{}</div>", shown) if shown else "—"
+
+    @admin.display(description=_("shipping methods"))
+    def shipping_lines_display(self, order: Order) -> str:
+        rows = [
+            (line.get("title", ""), money(line.get("price", ""), order.currency))
+            for line in order.shipping_lines or []
+        ]
+        return format_html_join("", "<div>{}: {}</div>", rows) if rows else "—"
 
     @admin.display(description=_("hold reasons"))
     def hold_reasons_display(self, order: Order) -> str:

@@ -248,7 +248,7 @@ class OrderEvent(models.Model):
         verbose_name_plural = _("order events")
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.type}"
+        return f"{self.order_id}: {self.get_type_display()}"
 
 
 class ReviewRule(TimeStampedModel):
