@@ -471,7 +471,8 @@ class ShipmentAdmin(admin.ModelAdmin):
         report = shipments_track_poll(min_interval_minutes=0)
         self.message_user(
             request,
-            f"{report.shipments} parcel(s) asked, {report.updated} changed.",
+            _("%(asked)d parcel(s) asked, %(changed)d changed.")
+            % {"asked": report.shipments, "changed": report.updated},
             messages.SUCCESS,
         )
         for error in report.errors:
