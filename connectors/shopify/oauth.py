@@ -21,6 +21,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from connectors.exceptions import ConnectorError, ConnectorTransientError
 from connectors.models import Channel, ChannelKind
@@ -177,7 +178,11 @@ def shopify_oauth_callback(request: HttpRequest) -> HttpResponse:
     except (ConnectorError, ConnectorTransientError) as exc:
         return _refuse(exc.message)
     channel_access_token_store(channel_id=channel.pk, access_token=token, scope=scope)
-    messages.success(request, f"Store {channel.code} is connected ({scope}).")
+    messages.success(
+        request,
+        gettext("Store %(store)s is connected (%(scope)s).")
+        % {"store": channel.code, "scope": scope},
+    )
     return HttpResponseRedirect(
         reverse("admin:connectors_channel_change", args=[channel.pk])
     )
