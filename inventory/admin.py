@@ -91,6 +91,28 @@ class BundleComponentInline(admin.TabularInline):
     autocomplete_fields = ["component"]
 
 
+# Costs are finance figures: ops (no finance permission) see quantities, not what
+# goods cost. The figures stay on the rows; the pages just leave them out.
+COST_FIELDS = ("unit_cost", "cost_currency")
+FINANCE_FIGURES_PERMISSION = "finance.view_orderprofit"
+
+
+def _sees_costs(request: HttpRequest) -> bool:
+    return request.user.has_perm(FINANCE_FIGURES_PERMISSION)
+
+
+def _without_costs(fields: Any) -> list[Any]:
+    kept = []
+    for field in fields:
+        if isinstance(field, tuple | list):
+            inner = [f for f in field if f not in COST_FIELDS]
+            if inner:
+                kept.append(tuple(inner))
+        elif field not in COST_FIELDS:
+            kept.append(field)
+    return kept
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     list_display = [
@@ -127,6 +149,20 @@ class ProductAdmin(admin.ModelAdmin):
             {"fields": ["is_lot_tracked", "shelf_life_days", "is_bundle"]},
         ),
     ]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = super().get_list_display(request)
+        return shown if _sees_costs(request) else _without_costs(shown)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if _sees_costs(request):
+            return fieldsets
+        return [
+            (name, {**options, "fields": _without_costs(options["fields"])})
+            for name, options in fieldsets
+            if _without_costs(options["fields"])
+        ]
 
     def get_urls(self) -> list[Any]:
         return [
@@ -238,6 +274,14 @@ class BatchAdmin(ReadOnlyAdmin):
     list_select_related = ["product"]
     search_fields = ["code", "product__sku"]
     date_hierarchy = "expires_on"
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = super().get_list_display(request)
+        return shown if _sees_costs(request) else _without_costs(shown)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)
+        return fields if _sees_costs(request) else _without_costs(fields)
 
 
 # --- stock rows and the actions that change them ----------------------------------
