@@ -197,3 +197,22 @@ def test_api_basic_auth_is_locked_too(client, lockout_keys):
 
     assert set(failures) == {401} or set(failures) == {403}
     assert call("right-pw-2026") in (401, 403)
+
+
+def test_ops_see_quantities_but_not_what_goods_cost(client, demo_orders):
+    from inventory.models import Product
+
+    tee = Product.objects.get(sku="TEE-BLK-M")
+    _staff(client, "ops")
+    ops_list = client.get("/admin/inventory/product/").content.decode()
+    ops_page = client.get(f"/admin/inventory/product/{tee.pk}/change/").content.decode()
+    client.logout()
+    _staff(client, "finance")
+    finance_list = client.get("/admin/inventory/product/").content.decode()
+
+    assert "TEE-BLK-M" in ops_list
+    assert "column-unit_cost" not in ops_list
+    assert 'name="unit_cost"' not in ops_page
+    assert "column-unit_cost" in finance_list
+    tee.refresh_from_db()
+    assert str(tee.unit_cost) == "4.2000"  # still there for finance
