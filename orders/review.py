@@ -18,8 +18,13 @@ from django.utils.translation import gettext_noop
 from erp.core.money import quantize
 from erp.core.text import Join, Phrase
 from inventory.models import Warehouse
-from inventory.planning import AllocationRequest
-from inventory.selectors import stock_available_by_warehouse
+from inventory.planning import (
+    AllocationRequest,
+    WarehouseCandidate,
+    expand_bundles,
+    warehouses_able_to_ship,
+)
+from inventory.selectors import bundle_map, stock_available_by_warehouse
 from orders.canonical import RiskLevel
 from orders.choices import FinancialStatus, OrderStatus, ReviewAction, ReviewRuleKind
 from orders.models import Order, OrderLine, ReviewRule
@@ -69,15 +74,39 @@ class ReviewOutcome:
         return not self.holds
 
 
-class ReviewFacts:
-    """What the rules look at for one order, each fact loaded on first use."""
+def warehouses_active() -> list[Warehouse]:
+    """Active warehouses, best first (priority, code): what review and allocation weigh."""
+    return list(Warehouse.objects.filter(is_active=True).order_by("priority", "code"))
 
-    def __init__(self, order: Order) -> None:
+
+class ReviewFacts:
+    """What the rules look at for one order, each fact loaded on first use.
+
+    Review and allocation of one order share one instance, so the order's lines, the
+    warehouses and the stock figures are read once. `lines` and `warehouses` may be
+    handed in by a caller that already holds them (a new order's lines, a batch's
+    warehouses, loaded when first needed).
+    """
+
+    def __init__(
+        self,
+        order: Order,
+        *,
+        lines: list[OrderLine] | None = None,
+        warehouses: Callable[[], list[Warehouse]] = warehouses_active,
+    ) -> None:
         self.order = order
+        self._warehouses = warehouses
+        if lines is not None:
+            self.__dict__["lines"] = [line for line in lines if not line.is_removed]
 
     @cached_property
     def lines(self) -> list[OrderLine]:
         return [line for line in self.order.lines.all() if not line.is_removed]
+
+    @cached_property
+    def warehouses(self) -> list[Warehouse]:
+        return self._warehouses()
 
     @cached_property
     def shipped_lines(self) -> list[OrderLine]:
@@ -97,16 +126,52 @@ class ReviewFacts:
             return []
         return address_problems(self.order.shipping_address or {})
 
+    @property
+    def _destination(self) -> tuple[str, str]:
+        address = self.order.shipping_address or {}
+        return (
+            (address.get("country_code") or "").upper(),
+            address.get("province_code") or "",
+        )
+
+    @cached_property
+    def serving_warehouses(self) -> list[Warehouse]:
+        """Active warehouses that ship to the order's address, best first."""
+        country, region = self._destination
+        return [
+            wh for wh in self.warehouses if wh.serves(country=country, region=region)
+        ]
+
     @cached_property
     def serving_warehouse_ids(self) -> list[int]:
-        address = self.order.shipping_address or {}
-        country = (address.get("country_code") or "").upper()
-        region = address.get("province_code") or ""
-        return [
-            wh.pk
-            for wh in Warehouse.objects.filter(is_active=True).order_by("pk")
-            if wh.serves(country=country, region=region)
-        ]
+        return sorted(wh.pk for wh in self.serving_warehouses)
+
+    @cached_property
+    def _bundles(self) -> dict[int, list[tuple[int, int]]]:
+        product_ids = {
+            line.product_id
+            for line in self.shipped_lines
+            if line.product_id is not None
+        }
+        return bundle_map(product_ids=product_ids) if product_ids else {}
+
+    @cached_property
+    def sellable(self) -> dict[int, dict[int, int]]:
+        """Units that may be allocated now, active warehouse -> product -> units.
+
+        Read once for review and allocation: the order's products, and the components
+        of its bundles (allocation checks those), with whole bundles per warehouse.
+        """
+        product_ids = {
+            line.product_id
+            for line in self.shipped_lines
+            if line.product_id is not None
+        }
+        if not product_ids:
+            return {}
+        for components in self._bundles.values():
+            product_ids.update(component_id for component_id, _ in components)
+        return stock_available_by_warehouse(product_ids=product_ids)
 
     @cached_property
     def stock_shortages(self) -> list[tuple[str, int, int]]:
@@ -120,9 +185,12 @@ class ReviewFacts:
             skus[line.product_id] = line.sku
         if not needed:
             return []
-        by_warehouse = stock_available_by_warehouse(
-            product_ids=set(needed), warehouse_ids=self.serving_warehouse_ids
-        )
+        serving = set(self.serving_warehouse_ids)
+        by_warehouse = {
+            warehouse_id: figures
+            for warehouse_id, figures in self.sellable.items()
+            if warehouse_id in serving
+        }
         short = []
         for product_id, quantity in needed.items():
             sellable = sum(
@@ -141,6 +209,50 @@ class ReviewFacts:
             )
             for line in self.shipped_lines
             if line.product_id is not None and line.quantity > 0
+        ]
+
+    def allocation_candidates(self) -> list[WarehouseCandidate]:
+        """Warehouses that alone can ship every line and serve the address, best first.
+
+        The same choice as inventory's stock_warehouses_for_requests, from the figures
+        review already read.
+        """
+        requests = self.allocation_requests()
+        if not requests:
+            return []
+        country, region = self._destination
+        demands = expand_bundles(requests=requests, bundles=self._bundles)
+        component_sellable = {
+            warehouse_id: {
+                product_id: units
+                for product_id, units in figures.items()
+                if product_id not in self._bundles
+            }
+            for warehouse_id, figures in self.sellable.items()
+        }
+        candidates = [
+            WarehouseCandidate(
+                warehouse_id=wh.pk,
+                code=wh.code,
+                priority=wh.priority,
+                serves_destination=(
+                    wh.serves(country=country, region=region) if country else True
+                ),
+                serves_explicitly=bool(
+                    country
+                    and wh.service_area
+                    and wh.serves(country=country, region=region)
+                ),
+            )
+            for wh in self.warehouses
+            if wh.pk in component_sellable
+        ]
+        return [
+            c
+            for c in warehouses_able_to_ship(
+                demands=demands, sellable=component_sellable, candidates=candidates
+            )
+            if c.serves_destination
         ]
 
     def duplicates(self, *, window_hours: int) -> list[str]:
@@ -330,10 +442,13 @@ def review_rules_for(*, channel_id: int) -> list[ReviewRule]:
 
 
 def review_evaluate(
-    *, order: Order, rules: list[ReviewRule] | None = None
+    *,
+    order: Order,
+    rules: list[ReviewRule] | None = None,
+    facts: ReviewFacts | None = None,
 ) -> ReviewOutcome:
     """Run the rules against one order; nothing is written."""
-    facts = ReviewFacts(order)
+    facts = facts or ReviewFacts(order)
     holds: list[ReviewFinding] = []
     flags: list[ReviewFinding] = []
     # Lines without a product can never be allocated, so they hold the order even if

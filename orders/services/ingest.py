@@ -5,19 +5,22 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext, gettext_noop
 
 from erp.core.db import advisory_xact_lock, set_local_lock_timeout
+from erp.core.exceptions import ApplicationError
 from erp.core.text import Phrase
 from finance.exceptions import InvalidFinanceDataError
 from finance.inputs import RefundInput, RefundLineInput, TransactionInput
 from finance.services.payments import order_payments_record
-from inventory.models import Product
+from inventory.models import Product, Warehouse
 from orders.canonical import CanonicalOrder, OrderSource, RiskLevel
 from orders.choices import (
     PRE_SHIPMENT_STATUSES,
@@ -28,10 +31,17 @@ from orders.choices import (
 )
 from orders.exceptions import InvalidOrderDataError
 from orders.locks import order_lock_by_external_id
-from orders.models import Order, OrderLine
-from orders.services.customers import customer_match_or_create
-from orders.services.events import order_can_move, order_event_record, order_status_set
+from orders.models import Customer, Order, OrderLine, ReviewRule
+from orders.review import ReviewFacts, review_rules_for, warehouses_active
+from orders.services.customers import customer_match_or_create, customers_by_email
+from orders.services.events import (
+    order_can_move,
+    order_event_record,
+    order_events_deferred,
+    order_status_set,
+)
 from orders.services.workflow import (
+    REVIEWABLE,
     order_allocation_release,
     order_cancel_apply,
     order_review_apply,
@@ -47,6 +57,63 @@ class IngestResult:
     changed: bool
     stale: bool
     status: str
+
+
+@dataclass(frozen=True)
+class IngestFailure:
+    """An order of a batch that could not be stored; nothing of it was written."""
+
+    external_id: str
+    error: Exception
+
+    @property
+    def message(self) -> str:
+        if isinstance(self.error, ApplicationError):
+            return self.error.message
+        text = str(self.error).splitlines()[0] if str(self.error) else ""
+        return f"The database refused the order: {text or type(self.error).__name__}"
+
+
+class _Batch:
+    """What the orders of one ingest call share, each read once when first needed.
+
+    The store, products by SKU, known buyers, review rules and active warehouses. It
+    lives for one call of order_ingest(_many), so nothing cached here outlives a page.
+    """
+
+    def __init__(self, *, channel_id: int, orders: Sequence[CanonicalOrder]) -> None:
+        self.channel_id = channel_id
+        self.orders = orders
+
+    @cached_property
+    def channel_exists(self) -> bool:
+        channel_model = Order._meta.get_field("channel").related_model
+        return channel_model.objects.filter(pk=self.channel_id).exists()
+
+    @cached_property
+    def products(self) -> dict[str, int]:
+        skus = {line.sku for data in self.orders for line in data.lines if line.sku}
+        if not skus:
+            return {}
+        return dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
+
+    @cached_property
+    def customers(self) -> dict[str, Customer]:
+        # One order finds its buyer under the customer lock; reading ahead only pays
+        # when several orders share the query.
+        if len(self.orders) < 2:
+            return {}
+        return customers_by_email(
+            emails=[data.email or data.customer.email for data in self.orders]
+        )
+
+    @cached_property
+    def rules(self) -> list[ReviewRule]:
+        return review_rules_for(channel_id=self.channel_id)
+
+    @cached_property
+    def warehouses(self) -> list[Warehouse]:
+        return warehouses_active()
 
 
 # Canonical fields copied onto the order as they are.
@@ -144,11 +211,15 @@ def _line_values(line: Any, products: dict[str, int]) -> dict[str, Any]:
     return values
 
 
-def _lines_sync(order: Order, data: CanonicalOrder) -> dict[str, list[Any]]:
-    """Make the order's lines match the store's; removed lines stay, marked removed."""
-    existing = {line.external_id: line for line in order.lines.all()}
-    skus = {line.sku for line in data.lines if line.sku}
-    products = dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
+def _lines_sync(
+    order: Order, data: CanonicalOrder, *, batch: _Batch, created: bool
+) -> tuple[dict[str, list[Any]], list[OrderLine]]:
+    """Make the order's lines match the store's; removed lines stay, marked removed.
+
+    Returns what changed and every line of the order as it now stands.
+    """
+    existing = {} if created else {line.external_id: line for line in order.lines.all()}
+    products = batch.products
     added, changed, removed = [], [], []
     to_create, to_update = [], []
     incoming_ids = set()
@@ -185,14 +256,15 @@ def _lines_sync(order: Order, data: CanonicalOrder) -> dict[str, list[Any]]:
         OrderLine.objects.bulk_update(
             to_update, [*_LINE_FIELDS, "product_id", "is_removed", "updated_at"]
         )
-    return {"added": added, "changed": changed, "removed": removed}
+    lines = sorted([*existing.values(), *to_create], key=lambda line: line.pk)
+    return {"added": added, "changed": changed, "removed": removed}, lines
 
 
 def _order_create(
-    *, channel_id: int, data: CanonicalOrder, source: str, digest: str
-) -> Order:
-    channel_model = Order._meta.get_field("channel").related_model
-    if not channel_model.objects.filter(pk=channel_id).exists():
+    *, batch: _Batch, data: CanonicalOrder, source: str, digest: str
+) -> tuple[Order, list[OrderLine]]:
+    channel_id = batch.channel_id
+    if not batch.channel_exists:
         raise InvalidOrderDataError(
             gettext("That store does not exist."), channel_id=channel_id
         )
@@ -201,6 +273,7 @@ def _order_create(
         email=data.email,
         phone=data.shipping_address.phone,
         country_code=data.shipping_address.country_code,
+        known=batch.customers,
     )
     order = Order.objects.create(
         channel_id=channel_id,
@@ -215,23 +288,23 @@ def _order_create(
         else OrderStatus.NEW,
         **_order_values(data),
     )
-    lines = _lines_sync(order, data)
+    changes, lines = _lines_sync(order, data, batch=batch, created=True)
     order_event_record(
         order=order,
         type=OrderEventType.CREATED,
         message=Phrase(
             gettext_noop("Received from the store by %(source)s with %(n)s line(s)."),
             source=OrderSource(source).label,
-            n=len(lines["added"]),
+            n=len(changes["added"]),
         ),
         data={"source": source, "store_updated_at": data.store_updated_at.isoformat()},
     )
-    return order
+    return order, lines
 
 
 def _order_update(
-    *, order: Order, data: CanonicalOrder, source: str, digest: str
-) -> bool:
+    *, batch: _Batch, order: Order, data: CanonicalOrder, source: str, digest: str
+) -> tuple[bool, list[OrderLine]]:
     """Apply a newer version of the order; True when lines or address changed."""
     values = _order_values(data)
     if values["risk_level"] == RiskLevel.UNKNOWN:
@@ -248,8 +321,8 @@ def _order_update(
     order.content_hash = digest
     order.version += 1
     order.save(update_fields=[*values, "content_hash", "version", "updated_at"])
-    lines = _lines_sync(order, data)
-    lines_changed = any(lines.values())
+    changes, lines = _lines_sync(order, data, batch=batch, created=False)
+    lines_changed = any(changes.values())
     order_event_record(
         order=order,
         type=OrderEventType.UPDATED,
@@ -259,11 +332,11 @@ def _order_update(
         ),
         data={
             "fields": field_changes,
-            "lines": lines,
+            "lines": changes,
             "store_updated_at": data.store_updated_at.isoformat(),
         },
     )
-    return lines_changed or "shipping_address" in field_changes
+    return lines_changed or "shipping_address" in field_changes, lines
 
 
 def _payments_record(order: Order, data: CanonicalOrder) -> None:
@@ -353,7 +426,6 @@ def _re_review(order: Order) -> None:
     )
 
 
-@transaction.atomic(durable=True)
 def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> IngestResult:
     """Upsert one store order by (store, order id) and take it as far as it can go.
 
@@ -364,6 +436,41 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
     Raises: InvalidOrderDataError (nothing is written).
     """
     _validate(data)
+    return _ingest_one(
+        batch=_Batch(channel_id=channel_id, orders=[data]), data=data, source=source
+    )
+
+
+def order_ingest_many(
+    *, channel_id: int, orders: Sequence[CanonicalOrder], source: str
+) -> list[IngestResult | IngestFailure]:
+    """order_ingest for a page of orders (poll, backfill, file import), in file order.
+
+    The same upsert, each order in its own transaction: a bad order is returned as an
+    IngestFailure with nothing of it written, and the others are kept. What every
+    order needs (the store, products by SKU, known buyers, review rules, warehouses)
+    is read once per call instead of once per order.
+    """
+    results: list[IngestResult | IngestFailure] = []
+    batch = _Batch(channel_id=channel_id, orders=orders)
+    for data in orders:
+        try:
+            _validate(data)
+            results.append(_ingest_one(batch=batch, data=data, source=source))
+        except (ApplicationError, DatabaseError) as exc:
+            results.append(IngestFailure(data.external_id, exc))
+    return results
+
+
+@transaction.atomic(durable=True)
+def _ingest_one(*, batch: _Batch, data: CanonicalOrder, source: str) -> IngestResult:
+    """The upsert of one validated order, in its own transaction (see order_ingest)."""
+    with order_events_deferred():
+        return _upsert(batch=batch, data=data, source=source)
+
+
+def _upsert(*, batch: _Batch, data: CanonicalOrder, source: str) -> IngestResult:
+    channel_id = batch.channel_id
     set_local_lock_timeout("5s")
     advisory_xact_lock("order_upsert", f"{channel_id}:{data.external_id}")
     order = order_lock_by_external_id(
@@ -371,9 +478,10 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
     )
     digest = _content_hash(data)
     created = False
+    lines: list[OrderLine] | None = None
     if order is None:
-        order = _order_create(
-            channel_id=channel_id, data=data, source=source, digest=digest
+        order, lines = _order_create(
+            batch=batch, data=data, source=source, digest=digest
         )
         created = True
         _payments_record(order, data)
@@ -392,7 +500,9 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
                 order.store_updated_at = data.store_updated_at
                 order.save(update_fields=["store_updated_at", "updated_at"])
             return IngestResult(order.pk, False, False, False, order.status)
-        changed = _order_update(order=order, data=data, source=source, digest=digest)
+        changed, lines = _order_update(
+            batch=batch, order=order, data=data, source=source, digest=digest
+        )
         _payments_record(order, data)
         if changed and not order.is_historical:
             _re_review(order)
@@ -415,6 +525,10 @@ def order_ingest(*, channel_id: int, data: CanonicalOrder, source: str) -> Inges
             event_type=OrderEventType.REFUNDED,
             message=Phrase(gettext_noop("Fully refunded in the store.")),
         )
-    else:
-        order_review_apply(order=order)
+    elif order.status in REVIEWABLE:
+        order_review_apply(
+            order=order,
+            facts=ReviewFacts(order, lines=lines, warehouses=lambda: batch.warehouses),
+            rules=batch.rules,
+        )
     return IngestResult(order.pk, created, True, False, order.status)

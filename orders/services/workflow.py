@@ -18,10 +18,6 @@ from inventory.choices import AllocationStatus
 from inventory.exceptions import InsufficientStockError
 from inventory.models import Allocation, Warehouse
 from inventory.planning import AllocationRequest
-from inventory.selectors import (
-    stock_available_by_warehouse,
-    stock_warehouses_for_requests,
-)
 from inventory.services.allocation import stock_allocate, stock_release
 from orders.choices import (
     PRE_SHIPMENT_STATUSES,
@@ -30,7 +26,7 @@ from orders.choices import (
 )
 from orders.exceptions import OrderNotFoundError, OrderVersionConflictError
 from orders.locks import order_lock, orders_lock
-from orders.models import Order
+from orders.models import Order, ReviewRule
 from orders.review import ReviewFacts, ReviewOutcome, review_evaluate
 from orders.services.events import order_can_move, order_event_record, order_status_set
 
@@ -64,7 +60,7 @@ def _active_allocation_ids(order: Order) -> list[int]:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_allocation_release(*, order: Order, reason: str, actor: Any = None) -> int:
     """Give the order's reserved stock back (cancel, hold, edit); returns units released."""
     allocation_ids = _active_allocation_ids(order)
@@ -92,19 +88,19 @@ def order_allocation_release(*, order: Order, reason: str, actor: Any = None) ->
 
 
 def _split_plan(
-    *, requests: Sequence[AllocationRequest], warehouses: list[Warehouse]
+    *,
+    requests: Sequence[AllocationRequest],
+    warehouses: list[Warehouse],
+    sellable: dict[int, dict[int, int]],
 ) -> dict[int, list[AllocationRequest]] | None:
     """Assign whole lines to as few serving warehouses as possible, or None if impossible."""
-    sellable = stock_available_by_warehouse(
-        product_ids={r.product_id for r in requests},
-        warehouse_ids=[w.pk for w in warehouses],
-    )
+    sellable = {w.pk: dict(sellable.get(w.pk, {})) for w in warehouses}
     remaining = list(requests)
     plan: dict[int, list[AllocationRequest]] = {}
     while remaining:
         best: tuple[int, list[AllocationRequest]] | None = None
         for warehouse in warehouses:
-            figures = dict(sellable.get(warehouse.pk, {}))
+            figures = dict(sellable[warehouse.pk])
             fits = []
             for request in remaining:
                 if figures.get(request.product_id, 0) >= request.quantity:
@@ -122,20 +118,29 @@ def _split_plan(
     return plan
 
 
-@transaction.atomic
-def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecision:
+# No savepoint: the ingest and the ops actions call this inside their own transaction
+# and never go on after it raised, so a savepoint would only cost two round trips.
+@transaction.atomic(savepoint=False)
+def order_allocate_stock(
+    *,
+    order: Order,
+    actor: Any = None,
+    facts: ReviewFacts | None = None,
+    pending_fields: tuple[str, ...] = (),
+) -> AllocationDecision:
     """Reserve stock for an approved order in the best warehouse (or split, or wait).
 
     One warehouse that serves the destination and has every line wins, by priority;
     a split happens only when none can and the store allows it. Otherwise the order
-    waits as awaiting stock and is retried when stock arrives.
+    waits as awaiting stock and is retried when stock arrives. `facts` are review's,
+    so the lines and stock figures it read are not read again; `pending_fields` are
+    fields review changed but left to this status write.
     Locks: the caller holds the Order lock; StockItem rows via inventory.
     """
-    facts = ReviewFacts(order)
+    facts = facts or ReviewFacts(order)
     requests = facts.allocation_requests()
     address = order.shipping_address or {}
     country = (address.get("country_code") or "").upper()
-    region = address.get("province_code") or ""
     reference = f"order:{order.pk}"
     if not requests:
         decision = AllocationDecision(
@@ -147,16 +152,10 @@ def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecisi
             event_type=OrderEventType.ALLOCATED,
             message=decision.reason,
             actor=actor,
+            extra_fields=pending_fields,
         )
         return decision
-    candidates = [
-        c
-        for c in stock_warehouses_for_requests(
-            requests=requests, country=country, region=region
-        )
-        if c.serves_destination
-    ]
-    for candidate in candidates:
+    for candidate in facts.allocation_candidates():
         try:
             stock_allocate(
                 requests=requests,
@@ -186,28 +185,23 @@ def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecisi
             message=decision.reason,
             data={"warehouses": [candidate.code]},
             actor=actor,
+            extra_fields=pending_fields,
         )
         return decision
 
-    serving = [
-        w
-        for w in Warehouse.objects.filter(is_active=True).order_by("priority", "code")
-        if w.serves(country=country, region=region)
-    ]
+    serving = facts.serving_warehouses
     if order.channel.allow_split_shipments and len(serving) > 1:
-        plan = _split_plan(requests=requests, warehouses=serving)
+        plan = _split_plan(
+            requests=requests, warehouses=serving, sellable=facts.sellable
+        )
         if plan is not None:
-            try:
-                for warehouse_id, part in plan.items():
-                    stock_allocate(
-                        requests=part,
-                        warehouse_id=warehouse_id,
-                        reference=reference,
-                        actor=actor,
-                    )
-            except InsufficientStockError:
-                plan = None
-                raise
+            for warehouse_id, part in plan.items():
+                stock_allocate(
+                    requests=part,
+                    warehouse_id=warehouse_id,
+                    reference=reference,
+                    actor=actor,
+                )
             codes = tuple(w.code for w in serving if w.pk in plan)
             lines = {w.code: len(plan[w.pk]) for w in serving if w.pk in plan}
             decision = AllocationDecision(
@@ -236,6 +230,7 @@ def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecisi
                 message=decision.reason,
                 data={"warehouses": list(codes), "split": True},
                 actor=actor,
+                extra_fields=pending_fields,
             )
             return decision
 
@@ -277,20 +272,29 @@ def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecisi
         message=reason,
         data={"shortages": [list(s) for s in shortages]},
         actor=actor,
+        extra_fields=pending_fields,
     )
     return AllocationDecision(False, (), reason)
 
 
-@transaction.atomic
-def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | None:
+@transaction.atomic(savepoint=False)
+def order_review_apply(
+    *,
+    order: Order,
+    actor: Any = None,
+    facts: ReviewFacts | None = None,
+    rules: list[ReviewRule] | None = None,
+) -> ReviewOutcome | None:
     """Review an order that may be (re)decided, then allocate it if it passes.
 
-    Staff approval by hand stands until the store changes the order.
+    Staff approval by hand stands until the store changes the order. `facts` and
+    `rules` may come from the caller (a new order's lines, a batch's rule set).
     Returns None when the order is past review.
     """
     if order.status not in REVIEWABLE or order.is_historical:
         return None
-    outcome = review_evaluate(order=order)
+    facts = facts or ReviewFacts(order)
+    outcome = review_evaluate(order=order, rules=rules, facts=facts)
     order.review_flags = [f.as_dict() for f in outcome.flags]
     if outcome.holds and order.approved_override_at is None:
         order.set_hold_reasons([f.as_dict() for f in outcome.holds])
@@ -319,6 +323,7 @@ def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | No
             )
         return outcome
     order.set_hold_reasons([])
+    review_fields = ("hold_reasons", "hold_codes", "review_flags")
     if order.status != OrderStatus.APPROVED:
         verdict = (
             gettext_noop("Passed review.")
@@ -332,19 +337,18 @@ def order_review_apply(*, order: Order, actor: Any = None) -> ReviewOutcome | No
                 verdict=message,
                 flags=Join([f.message for f in outcome.flags], " "),
             )
+        # Allocation follows at once and writes the row for both steps.
         order_status_set(
             order=order,
             to=OrderStatus.APPROVED,
             event_type=OrderEventType.APPROVED,
             message=message,
             actor=actor,
-            extra_fields=("hold_reasons", "hold_codes", "review_flags"),
+            save=False,
         )
-    else:
-        order.save(
-            update_fields=["hold_reasons", "hold_codes", "review_flags", "updated_at"]
-        )
-    order_allocate_stock(order=order, actor=actor)
+    order_allocate_stock(
+        order=order, actor=actor, facts=facts, pending_fields=review_fields
+    )
     return outcome
 
 
@@ -439,7 +443,7 @@ def order_hold(
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_cancel_apply(
     *, order: Order, reason: str, actor: Any = None, notify_store: bool
 ) -> bool:
