@@ -88,6 +88,8 @@ def _english_left(tab, allowed: set[str]) -> list[str]:  # type: ignore[no-untyp
 
 
 def test_chinese_pages_have_no_english_left(demo, page, screenshot):
+    from orders.models import Order
+
     # given: ops and finance switched to Chinese in the header
     login(page, "admin", "demo-admin-2026")
     page.select_option("#language-select", "zh-hans")
@@ -98,12 +100,14 @@ def test_chinese_pages_have_no_english_left(demo, page, screenshot):
     page.click("#run-form input[type=submit]")
     page.wait_for_selector(".messagelist")
     allowed = {w.lower() for w in KEPT_AS_IS} | _data_words()
+    held = Order.objects.filter(status="on_hold").order_by("number").first()
 
     # when / then: each page of the day, in Chinese
     left = {}
     for name, path in [
         ("dashboard", "/"),
         ("held-orders", "/admin/orders/order/?status__exact=on_hold"),
+        ("order", f"/admin/orders/order/{held.pk}/change/"),
         ("shipments", "/admin/logistics/shipment/"),
         ("stock", "/admin/inventory/stockitem/"),
         ("reports", "/reports/"),
