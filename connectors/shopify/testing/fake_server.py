@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from connectors.shopify.testing.schema import (
     admin_schema,
     document_errors,
 )
+from connectors.testing import FakeStoreServer, StoreHTTPServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 MAX_QUERY_COST = 1000
@@ -121,7 +122,7 @@ def _json_default(value: Any) -> Any:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: StoreHTTPServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -161,14 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client timed out and left; that is what a hang test wants
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    store: FakeShopifyStore
-
-
-class FakeShopifyStore:
+class FakeShopifyStore(FakeStoreServer):
     """The fake store: its state, its faults, and the HTTP server in a thread."""
+
+    handler_class = _Handler
+    thread_name = "fake-shopify"
 
     def __init__(
         self,
@@ -211,43 +209,12 @@ class FakeShopifyStore:
         self._revoked = False
         self.bulk = FakeBulkOperations(self)
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> FakeShopifyStore:
         admin_schema()  # load once before the first request races the clock
-        # Port 0 (any free port) for tests; the demo's sandbox store uses a fixed one.
-        self._server = _Server(("127.0.0.1", self.port), _Handler)
-        self._server.store = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-shopify",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeShopifyStore:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The shop address to give a client (stands for https://<shop>.myshopify.com)."""
-        assert self._server is not None, "start() the fake store first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return super().start()
 
     # --- faults ----------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from hashlib import sha256
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import requests
 from woocommerce.oauth import OAuth
 
+from connectors.testing import FakeStoreServer, StoreHTTPServer
 from connectors.woocommerce.testing.webhooks import webhook_body, webhook_headers
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
@@ -154,7 +155,7 @@ class _State:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: StoreHTTPServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -188,14 +189,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client timed out and left; that is what a hang test wants
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    store: FakeWooStore
-
-
-class FakeWooStore:
+class FakeWooStore(FakeStoreServer):
     """The fake store: its state, its faults, and the HTTP server in a thread."""
+
+    handler_class = _Handler
+    thread_name = "fake-woocommerce"
 
     def __init__(
         self,
@@ -222,41 +220,6 @@ class FakeWooStore:
         self._revoked = False
         self._next_id = first_id
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle -------------------------------------------------------------------
-
-    def start(self) -> FakeWooStore:
-        self._server = _Server(("127.0.0.1", self.port), _Handler)
-        self._server.store = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-woocommerce",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeWooStore:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The site address to give a client (stands for https://shop.example)."""
-        assert self._server is not None, "start() the fake store first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # --- faults ----------------------------------------------------------------------
 
