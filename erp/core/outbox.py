@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -99,6 +99,37 @@ def outbox_enqueue(
         result = message
     _schedule_drain_on_commit()
     return result
+
+
+def outbox_enqueue_many(
+    *,
+    topic: str,
+    messages: Sequence[tuple[str, dict[str, Any]]],
+    coalesce: bool = False,
+    max_attempts: int | None = None,
+) -> None:
+    """outbox_enqueue for many (key, payload) of one topic, in one INSERT.
+
+    Rows are written in the order given: callers sort by key, the lock order of
+    pending outbox rows.
+    """
+    if not messages:
+        return
+    attempts = max_attempts or settings.OUTBOX_MAX_ATTEMPTS
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                topic=topic,
+                key=key,
+                payload=payload,
+                is_coalesced=coalesce,
+                max_attempts=attempts,
+            )
+            for key, payload in messages
+        ],
+        ignore_conflicts=coalesce,
+    )
+    _schedule_drain_on_commit()
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,15 @@ from inventory.exceptions import (
 from inventory.locks import (
     allocations_lock,
     stock_items_lock,
+    stock_items_lock_for_pool,
     stock_items_lock_for_products,
 )
 from inventory.models import Allocation, Product, StockItem
 from inventory.planning import (
     AllocationRequest,
+    BundleMap,
     Lot,
+    bundle_sellable,
     expand_bundles,
     plan_allocations,
 )
@@ -128,6 +131,164 @@ def stock_allocate(
         context=context,
     )
     return allocations
+
+
+class StockPool:
+    """The locked stock rows of a page of orders, that their allocations are taken from.
+
+    Built by stock_pool_lock; `take` plans against what earlier takes left, so the
+    orders of a page are served one after another as if each had its own
+    transaction, and `save` writes every allocation, stock row and ledger line of
+    the page in one statement each.
+    """
+
+    def __init__(
+        self,
+        *,
+        items: Sequence[StockItem],
+        bundles: BundleMap,
+        context: LevelsContext,
+    ) -> None:
+        self.today = timezone.localdate()
+        self.bundles = bundles
+        self._context = context
+        self._items = {item.pk: item for item in items}
+        self._rows: dict[tuple[int, int], list[StockItem]] = {}
+        for item in items:
+            self._rows.setdefault((item.warehouse_id, item.product_id), []).append(item)
+        self._remaining = {
+            item.pk: item.quantity_on_hand - item.quantity_allocated for item in items
+        }
+        self._allocations: list[Allocation] = []
+        self._changes: list[StockChange] = []
+
+    def _expired(self, item: StockItem) -> bool:
+        return item.batch_id is not None and item.batch.is_expired(today=self.today)
+
+    def sellable(self, *, product_ids: Collection[int]) -> dict[int, dict[int, int]]:
+        """Units left to allocate, warehouse -> product -> units (bundles as wholes).
+
+        The figures of inventory.selectors.stock_available_by_warehouse for these
+        products (and their bundles' components), less what this page took so far.
+        """
+        wanted = set(product_ids)
+        rows: dict[int, dict[int, int]] = {}
+        for (warehouse_id, product_id), items in self._rows.items():
+            if product_id not in wanted and not any(
+                product_id == component_id
+                for bundle_id in wanted & self.bundles.keys()
+                for component_id, _ in self.bundles[bundle_id]
+            ):
+                continue
+            live = [item for item in items if not self._expired(item)]
+            if not live:
+                continue
+            figures = rows.setdefault(warehouse_id, {})
+            figures[product_id] = sum(self._remaining[item.pk] for item in live)
+        for figures in rows.values():
+            stocked = dict(figures)
+            for bundle_id in wanted & self.bundles.keys():
+                figures[bundle_id] = bundle_sellable(
+                    components=self.bundles[bundle_id], sellable=stocked
+                )
+        return rows
+
+    def take(
+        self,
+        *,
+        parts: Sequence[tuple[int, Sequence[AllocationRequest]]],
+        reference: str,
+    ) -> list[Allocation] | None:
+        """Reserve (warehouse id, requests) parts all together, or none (None).
+
+        Lots are picked as stock_allocate picks them (FEFO, then FIFO, never expired).
+        """
+        remaining = dict(self._remaining)
+        taken: list[tuple[int, int, int | None, int | None]] = []
+        for warehouse_id, requests in parts:
+            demands = expand_bundles(requests=requests, bundles=self.bundles)
+            wanted = {d.product_id for d in demands}
+            lots = [
+                Lot(
+                    stock_item_id=item.pk,
+                    product_id=item.product_id,
+                    available=remaining[item.pk],
+                    expires_on=item.batch.expires_on if item.batch else None,
+                    received_on=item.batch.received_on if item.batch else None,
+                )
+                for product_id in wanted
+                for item in self._rows.get((warehouse_id, product_id), ())
+            ]
+            plan = plan_allocations(demands=demands, lots=lots, today=self.today)
+            if not plan.is_possible:
+                return None
+            for planned in plan.allocations:
+                remaining[planned.stock_item_id] -= planned.quantity
+                taken.append(
+                    (
+                        planned.stock_item_id,
+                        planned.quantity,
+                        planned.order_line_id,
+                        planned.bundle_id,
+                    )
+                )
+        self._remaining = remaining
+        allocations = []
+        for stock_item_id, quantity, order_line_id, bundle_id in taken:
+            allocation = Allocation(
+                stock_item=self._items[stock_item_id],
+                order_line_id=order_line_id,
+                bundle_id=bundle_id,
+                quantity=quantity,
+                reference=reference[:100],
+            )
+            allocations.append(allocation)
+            self._changes.append(
+                StockChange(
+                    stock_item=allocation.stock_item,
+                    type=StockMovementType.ALLOCATION,
+                    on_hand_delta=0,
+                    allocated_delta=quantity,
+                    allocation=allocation,
+                    reference=reference,
+                )
+            )
+        self._allocations.extend(allocations)
+        return allocations
+
+    def save(self, *, actor: AbstractBaseUser | None = None) -> list[Allocation]:
+        """Write what the page took: allocations, stock rows, ledger, store pushes."""
+        if not self._allocations:
+            return []
+        Allocation.objects.bulk_create(self._allocations)
+        stock_changes_apply(
+            changes=self._changes,
+            reason="Allocated",
+            actor=actor,
+            context=self._context,
+        )
+        saved, self._allocations, self._changes = self._allocations, [], []
+        return saved
+
+
+def stock_pool_lock(
+    *, product_ids: Collection[int], warehouse_ids: Collection[int]
+) -> StockPool:
+    """Lock every stock row of these SKUs (bundles: their components) in these warehouses.
+
+    Store feeds, bundles and safety-stock rules are read first, so the rows are held
+    for the writes alone.
+    Locks: the StockItem rows, pk ascending, in one statement.
+    """
+    bundles = bundle_map(product_ids=product_ids) if product_ids else {}
+    stocked = set(product_ids) - set(bundles)
+    for components in bundles.values():
+        stocked.update(component_id for component_id, _ in components)
+    context = stock_levels_prepare(
+        pairs={(p, w) for p in stocked for w in warehouse_ids}
+    )
+    items = stock_items_lock_for_pool(warehouse_ids=warehouse_ids, product_ids=stocked)
+    return StockPool(items=items, bundles=bundles, context=context)
 
 
 def _lock_allocations(

@@ -32,6 +32,8 @@ class StockChange:
     allocation: Allocation | None = None
     transfer: Transfer | None = None
     unit_cost: Decimal | None = None
+    # Overrides the call's reference, when one call applies changes of many orders.
+    reference: str | None = None
 
 
 def actor_id_of(actor: AbstractBaseUser | Any | None) -> int | None:
@@ -101,7 +103,9 @@ def stock_changes_apply(
                 quantity_allocated_after=item.quantity_allocated,
                 unit_cost=change.unit_cost,
                 reason=reason[:255],
-                reference=reference[:100],
+                reference=(reference if change.reference is None else change.reference)[
+                    :100
+                ],
                 actor_id=actor_id,
                 allocation=change.allocation,
                 transfer=change.transfer,

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from erp.core.outbox import outbox_enqueue
+from erp.core.outbox import outbox_enqueue, outbox_enqueue_many
 from inventory.choices import StockAlertStatus
 from inventory.models import SafetyStockRule, StockAlert
 from inventory.planning import suggest_reorder_quantity
@@ -52,14 +52,17 @@ def stock_levels_prepare(*, pairs: Collection[tuple[int, int]]) -> LevelsContext
     fed = channels_fed_by(warehouse_ids={warehouse_id for _, warehouse_id in pairs})
     fed_products = {p for p, w in pairs if w in fed}
     in_bundles = bundles_containing(component_ids=fed_products) if fed_products else {}
-    condition = Q()
-    for product_id, warehouse_id in pairs:
-        condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
-    rules = list(
-        SafetyStockRule.objects.filter(condition, is_active=True).order_by(
-            "product_id", "warehouse_id"
-        )
-    )
+    # Two IN lists and a filter here: one OR term per pair is slow to plan for a page
+    # of a hundred orders.
+    rules = [
+        rule
+        for rule in SafetyStockRule.objects.filter(
+            product_id__in={p for p, _ in pairs},
+            warehouse_id__in={w for _, w in pairs},
+            is_active=True,
+        ).order_by("product_id", "warehouse_id")
+        if (rule.product_id, rule.warehouse_id) in pairs
+    ]
     return LevelsContext(pairs, fed, in_bundles, rules)
 
 
@@ -88,13 +91,17 @@ def available_to_sell_enqueue(
     for channel_id, product_id in list(keys):
         for bundle_id in in_bundles.get(product_id, ()):
             keys.add((channel_id, bundle_id))
-    for channel_id, product_id in sorted(keys):
-        outbox_enqueue(
-            topic=AVAILABLE_CHANGED_TOPIC,
-            key=available_changed_key(channel_id=channel_id, product_id=product_id),
-            payload={"channel_id": channel_id, "product_id": product_id},
-            coalesce=True,
-        )
+    outbox_enqueue_many(
+        topic=AVAILABLE_CHANGED_TOPIC,
+        messages=[
+            (
+                available_changed_key(channel_id=channel_id, product_id=product_id),
+                {"channel_id": channel_id, "product_id": product_id},
+            )
+            for channel_id, product_id in sorted(keys)
+        ],
+        coalesce=True,
+    )
     return len(keys)
 
 
