@@ -6,7 +6,7 @@ Facts are loaded lazily, so an order is only checked for stock when a stock rule
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,6 +20,7 @@ from erp.core.text import Join, Phrase
 from inventory.models import Warehouse
 from inventory.planning import (
     AllocationRequest,
+    BundleMap,
     WarehouseCandidate,
     expand_bundles,
     warehouses_able_to_ship,
@@ -92,13 +93,26 @@ class ReviewFacts:
         self,
         order: Order,
         *,
-        lines: list[OrderLine] | None = None,
+        lines: Sequence[OrderLine] | None = None,
         warehouses: Callable[[], list[Warehouse]] = warehouses_active,
+        bundles: BundleMap | None = None,
+        sellable: Callable[[set[int]], dict[int, dict[int, int]]] | None = None,
+        duplicates: Callable[[int], list[str]] | None = None,
     ) -> None:
         self.order = order
         self._warehouses = warehouses
+        # A page of orders hands in what it read for all of them: the bundles, the
+        # figures of its locked stock rows, and the duplicate check on one query.
+        self._sellable_source = sellable
+        self._duplicates_source = duplicates
         if lines is not None:
             self.__dict__["lines"] = [line for line in lines if not line.is_removed]
+        if bundles is not None:
+            self.__dict__["_bundles"] = {
+                product_id: list(bundles[product_id])
+                for product_id in self._product_ids
+                if product_id in bundles
+            }
 
     @cached_property
     def lines(self) -> list[OrderLine]:
@@ -146,13 +160,17 @@ class ReviewFacts:
     def serving_warehouse_ids(self) -> list[int]:
         return sorted(wh.pk for wh in self.serving_warehouses)
 
-    @cached_property
-    def _bundles(self) -> dict[int, list[tuple[int, int]]]:
-        product_ids = {
+    @property
+    def _product_ids(self) -> set[int]:
+        return {
             line.product_id
             for line in self.shipped_lines
             if line.product_id is not None
         }
+
+    @cached_property
+    def _bundles(self) -> dict[int, list[tuple[int, int]]]:
+        product_ids = self._product_ids
         return bundle_map(product_ids=product_ids) if product_ids else {}
 
     @cached_property
@@ -162,15 +180,13 @@ class ReviewFacts:
         Read once for review and allocation: the order's products, and the components
         of its bundles (allocation checks those), with whole bundles per warehouse.
         """
-        product_ids = {
-            line.product_id
-            for line in self.shipped_lines
-            if line.product_id is not None
-        }
+        product_ids = self._product_ids
         if not product_ids:
             return {}
         for components in self._bundles.values():
             product_ids.update(component_id for component_id, _ in components)
+        if self._sellable_source is not None:
+            return self._sellable_source(product_ids)
         return stock_available_by_warehouse(product_ids=product_ids)
 
     @cached_property
@@ -259,6 +275,8 @@ class ReviewFacts:
         order = self.order
         if order.customer_id is None or not self.lines:
             return []
+        if self._duplicates_source is not None:
+            return self._duplicates_source(window_hours)
         items = sorted((line.sku, line.quantity) for line in self.lines)
         window = timedelta(hours=window_hours)
         # Same items means the same line count; counting in SQL keeps a customer with
@@ -288,6 +306,77 @@ class ReviewFacts:
             other
             for other in candidates
             if sorted((line.sku, line.quantity) for line in other.lines.all()) == items
+        ]
+        return [other.number for other in sorted(found, key=lambda o: o.placed_at)]
+
+
+def _same_items(lines: Iterable[OrderLine]) -> list[tuple[str, int]]:
+    return sorted((line.sku, line.quantity) for line in lines)
+
+
+class DuplicateIndex:
+    """Orders of a page's customers near its dates, read in two queries for all of it.
+
+    Gives each order of the page what ReviewFacts.duplicates gives one order, except
+    that an order never counts one placed after it in the same page: the page is
+    decided in its order, as if each order had arrived alone.
+    """
+
+    def __init__(
+        self,
+        *,
+        orders: Sequence[Order],
+        lines: Mapping[int, Sequence[OrderLine]],
+        window_hours: int,
+    ) -> None:
+        self._lines = lines
+        self._position = {order.pk: n for n, order in enumerate(orders)}
+        self._by_customer: dict[int, list[Order]] = {}
+        customers = {o.customer_id for o in orders if o.customer_id is not None}
+        if not customers:
+            return
+        window = timedelta(hours=window_hours)
+        nearby = (
+            Order.objects.filter(
+                customer_id__in=customers,
+                placed_at__gte=min(o.placed_at for o in orders) - window,
+                placed_at__lte=max(o.placed_at for o in orders) + window,
+            )
+            .exclude(status=OrderStatus.CANCELLED)
+            .order_by("-placed_at", "-pk")
+            .only("pk", "number", "placed_at", "customer_id")
+            .prefetch_related(
+                Prefetch(
+                    "lines",
+                    queryset=OrderLine.objects.filter(is_removed=False).only(
+                        "order_id", "sku", "quantity"
+                    ),
+                )
+            )
+        )
+        for other in nearby:
+            self._by_customer.setdefault(other.customer_id, []).append(other)
+
+    def numbers(self, *, order: Order, window_hours: int) -> list[str]:
+        """Numbers of the orders `order` looks like a duplicate of, oldest first."""
+        own = [line for line in self._lines.get(order.pk, ()) if not line.is_removed]
+        if order.customer_id is None or not own:
+            return []
+        items = _same_items(own)
+        window = timedelta(hours=window_hours)
+        position = self._position.get(order.pk)
+        candidates = [
+            other
+            for other in self._by_customer.get(order.customer_id, ())
+            if other.pk != order.pk
+            and abs(other.placed_at - order.placed_at) <= window
+            and not (
+                position is not None and self._position.get(other.pk, -1) > position
+            )
+            and len(other.lines.all()) == len(own)
+        ][:MAX_DUPLICATE_CANDIDATES]
+        found = [
+            other for other in candidates if _same_items(other.lines.all()) == items
         ]
         return [other.number for other in sorted(found, key=lambda o: o.placed_at)]
 

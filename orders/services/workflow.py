@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
@@ -15,20 +16,32 @@ from erp.core.exceptions import ApplicationError
 from erp.core.outbox import outbox_enqueue
 from erp.core.text import Join, Phrase
 from inventory.choices import AllocationStatus
-from inventory.exceptions import InsufficientStockError
 from inventory.models import Allocation, Warehouse
 from inventory.planning import AllocationRequest
-from inventory.services.allocation import stock_allocate, stock_release
+from inventory.services.allocation import stock_pool_lock, stock_release
 from orders.choices import (
     PRE_SHIPMENT_STATUSES,
     OrderEventType,
     OrderStatus,
+    ReviewRuleKind,
 )
 from orders.exceptions import OrderNotFoundError, OrderVersionConflictError
 from orders.locks import order_lock, orders_lock
-from orders.models import Order, ReviewRule
-from orders.review import ReviewFacts, ReviewOutcome, review_evaluate
-from orders.services.events import order_can_move, order_event_record, order_status_set
+from orders.models import Order, OrderLine, ReviewRule
+from orders.review import (
+    DuplicateIndex,
+    ReviewFacts,
+    ReviewOutcome,
+    review_evaluate,
+    review_rules_for,
+    warehouses_active,
+)
+from orders.services.events import (
+    order_can_move,
+    order_event_record,
+    order_events_deferred,
+    order_status_set,
+)
 
 ORDER_CANCELLED_TOPIC = "orders.cancelled"
 
@@ -118,26 +131,159 @@ def _split_plan(
     return plan
 
 
-# No savepoint: the ingest and the ops actions call this inside their own transaction
-# and never go on after it raised, so a savepoint would only cost two round trips.
-@transaction.atomic(savepoint=False)
-def order_allocate_stock(
+# Order fields review and allocation change, written for a whole page in one UPDATE.
+_DECISION_FIELDS = (
+    "status",
+    "version",
+    "hold_reasons",
+    "hold_codes",
+    "review_flags",
+    "updated_at",
+)
+
+
+class _Page:
+    """What the orders of one batch share, read before any stock row is locked.
+
+    Their lines, stores, buyers, rules, warehouses, the duplicate check and then the
+    locked stock pool; and the decisions, written together by `save`.
+    """
+
+    def __init__(
+        self,
+        *,
+        orders: Sequence[Order],
+        lines: Mapping[int, Sequence[OrderLine]] | None,
+        rules: list[ReviewRule] | None,
+        warehouses: list[Warehouse] | None,
+        review: bool,
+    ) -> None:
+        self.orders = orders
+        self.lines: dict[int, Sequence[OrderLine]] = dict(lines or {})
+        missing = [o.pk for o in orders if o.pk not in self.lines]
+        if missing:
+            for order_id in missing:
+                self.lines[order_id] = []
+            for line in OrderLine.objects.filter(order_id__in=missing).order_by("pk"):
+                self.lines[line.order_id].append(line)
+        self.warehouses = warehouses_active() if warehouses is None else warehouses
+        self.rules: dict[int, list[ReviewRule]] = {}
+        self.duplicates: DuplicateIndex | None = None
+        if review:
+            self._read_review_facts(rules)
+        prefetch_related_objects(list(orders), "channel")
+        product_ids = {
+            line.product_id
+            for order_lines in self.lines.values()
+            for line in order_lines
+            if line.product_id is not None
+            and line.requires_shipping
+            and not line.is_removed
+        }
+        # The last read: the stock rows stay locked until the caller commits.
+        self.pool = stock_pool_lock(
+            product_ids=product_ids,
+            warehouse_ids=[w.pk for w in self.warehouses],
+        )
+        self._dirty: dict[int, Order] = {}
+
+    def _read_review_facts(self, rules: list[ReviewRule] | None) -> None:
+        for channel_id in {o.channel_id for o in self.orders}:
+            self.rules[channel_id] = (
+                review_rules_for(channel_id=channel_id) if rules is None else rules
+            )
+        every_rule = [r for group in self.rules.values() for r in group]
+        if any(r.kind == ReviewRuleKind.CUSTOMER_BLOCKED for r in every_rule):
+            prefetch_related_objects(list(self.orders), "customer")
+        windows = [
+            int(r.parameters.get("window_hours") or 24)
+            for r in every_rule
+            if r.kind == ReviewRuleKind.LIKELY_DUPLICATE
+        ]
+        if windows:
+            self.duplicates = DuplicateIndex(
+                orders=self.orders, lines=self.lines, window_hours=max(windows)
+            )
+
+    def facts(self, order: Order) -> ReviewFacts:
+        """The facts of one order at its turn: stock figures as earlier orders left them."""
+        duplicates = self.duplicates
+        return ReviewFacts(
+            order,
+            lines=self.lines[order.pk],
+            warehouses=lambda: self.warehouses,
+            bundles=self.pool.bundles,
+            sellable=lambda product_ids: self.pool.sellable(product_ids=product_ids),
+            duplicates=(
+                None
+                if duplicates is None
+                else lambda window: duplicates.numbers(order=order, window_hours=window)
+            ),
+        )
+
+    def touch(self, order: Order, *, bump: bool = True) -> None:
+        """The order's decision fields changed; `bump` counts it as a new version."""
+        if bump:
+            order.version += 1
+        self._dirty[order.pk] = order
+
+    def move(
+        self,
+        order: Order,
+        *,
+        to: str,
+        event_type: str,
+        message: str,
+        data: dict[str, Any] | None = None,
+        actor: Any = None,
+        touch_if_same: bool = True,
+    ) -> None:
+        """order_status_set for a page: checked and recorded now, written by `save`."""
+        if order.status == to:
+            if touch_if_same:
+                self.touch(order)
+            return
+        order_status_set(
+            order=order,
+            to=to,
+            event_type=event_type,
+            message=message,
+            data=data,
+            actor=actor,
+            save=False,
+        )
+        self._dirty[order.pk] = order
+
+    def save(self, *, actor: Any = None) -> None:
+        """Allocations, stock and ledger, then every changed order in one UPDATE."""
+        self.pool.save(actor=actor)
+        if not self._dirty:
+            return
+        now = timezone.now()
+        changed = sorted(self._dirty.values(), key=lambda o: o.pk)
+        for order in changed:
+            order.updated_at = now
+        if len(changed) == 1:
+            changed[0].save(update_fields=list(_DECISION_FIELDS))
+        else:
+            Order.objects.bulk_update(changed, list(_DECISION_FIELDS))
+        self._dirty = {}
+
+
+def _allocate_one(
     *,
+    page: _Page,
     order: Order,
-    actor: Any = None,
-    facts: ReviewFacts | None = None,
-    pending_fields: tuple[str, ...] = (),
+    facts: ReviewFacts,
+    actor: Any,
+    touch_if_same: bool,
 ) -> AllocationDecision:
-    """Reserve stock for an approved order in the best warehouse (or split, or wait).
+    """Reserve stock for one approved order of the page (or split, or wait).
 
     One warehouse that serves the destination and has every line wins, by priority;
     a split happens only when none can and the store allows it. Otherwise the order
-    waits as awaiting stock and is retried when stock arrives. `facts` are review's,
-    so the lines and stock figures it read are not read again; `pending_fields` are
-    fields review changed but left to this status write.
-    Locks: the caller holds the Order lock; StockItem rows via inventory.
+    waits as awaiting stock and is retried when stock arrives.
     """
-    facts = facts or ReviewFacts(order)
     requests = facts.allocation_requests()
     address = order.shipping_address or {}
     country = (address.get("country_code") or "").upper()
@@ -146,25 +292,23 @@ def order_allocate_stock(
         decision = AllocationDecision(
             True, (), Phrase(gettext_noop("Nothing to ship from stock."))
         )
-        order_status_set(
-            order=order,
+        page.move(
+            order,
             to=OrderStatus.ALLOCATED,
             event_type=OrderEventType.ALLOCATED,
             message=decision.reason,
             actor=actor,
-            extra_fields=pending_fields,
+            touch_if_same=touch_if_same,
         )
         return decision
     for candidate in facts.allocation_candidates():
-        try:
-            stock_allocate(
-                requests=requests,
-                warehouse_id=candidate.warehouse_id,
-                reference=reference,
-                actor=actor,
+        if (
+            page.pool.take(
+                parts=[(candidate.warehouse_id, requests)], reference=reference
             )
-        except InsufficientStockError:
-            continue  # taken by a concurrent order since the figures were read
+            is None
+        ):
+            continue  # a bundle's components counted twice; the next may serve
         decision = AllocationDecision(
             True,
             (candidate.code,),
@@ -178,14 +322,14 @@ def order_allocate_stock(
                 priority=candidate.priority,
             ),
         )
-        order_status_set(
-            order=order,
+        page.move(
+            order,
             to=OrderStatus.ALLOCATED,
             event_type=OrderEventType.ALLOCATED,
             message=decision.reason,
             data={"warehouses": [candidate.code]},
             actor=actor,
-            extra_fields=pending_fields,
+            touch_if_same=touch_if_same,
         )
         return decision
 
@@ -194,14 +338,11 @@ def order_allocate_stock(
         plan = _split_plan(
             requests=requests, warehouses=serving, sellable=facts.sellable
         )
-        if plan is not None:
-            for warehouse_id, part in plan.items():
-                stock_allocate(
-                    requests=part,
-                    warehouse_id=warehouse_id,
-                    reference=reference,
-                    actor=actor,
-                )
+        if (
+            plan is not None
+            and page.pool.take(parts=list(plan.items()), reference=reference)
+            is not None
+        ):
             codes = tuple(w.code for w in serving if w.pk in plan)
             lines = {w.code: len(plan[w.pk]) for w in serving if w.pk in plan}
             decision = AllocationDecision(
@@ -223,14 +364,14 @@ def order_allocate_stock(
                     ),
                 ),
             )
-            order_status_set(
-                order=order,
+            page.move(
+                order,
                 to=OrderStatus.ALLOCATED,
                 event_type=OrderEventType.ALLOCATED,
                 message=decision.reason,
                 data={"warehouses": list(codes), "split": True},
                 actor=actor,
-                extra_fields=pending_fields,
+                touch_if_same=touch_if_same,
             )
             return decision
 
@@ -265,65 +406,44 @@ def order_allocate_stock(
                 "does not allow split shipments."
             )
         )
-    order_status_set(
-        order=order,
+    page.move(
+        order,
         to=OrderStatus.AWAITING_STOCK,
         event_type=OrderEventType.AWAITING_STOCK,
         message=reason,
         data={"shortages": [list(s) for s in shortages]},
         actor=actor,
-        extra_fields=pending_fields,
+        touch_if_same=touch_if_same,
     )
     return AllocationDecision(False, (), reason)
 
 
-@transaction.atomic(savepoint=False)
-def order_review_apply(
-    *,
-    order: Order,
-    actor: Any = None,
-    facts: ReviewFacts | None = None,
-    rules: list[ReviewRule] | None = None,
-) -> ReviewOutcome | None:
-    """Review an order that may be (re)decided, then allocate it if it passes.
-
-    Staff approval by hand stands until the store changes the order. `facts` and
-    `rules` may come from the caller (a new order's lines, a batch's rule set).
-    Returns None when the order is past review.
-    """
-    if order.status not in REVIEWABLE or order.is_historical:
-        return None
-    facts = facts or ReviewFacts(order)
-    outcome = review_evaluate(order=order, rules=rules, facts=facts)
+def _review_one(*, page: _Page, order: Order, actor: Any) -> ReviewOutcome:
+    """Review one order of the page and allocate it if it passes."""
+    facts = page.facts(order)
+    outcome = review_evaluate(
+        order=order, rules=page.rules[order.channel_id], facts=facts
+    )
     order.review_flags = [f.as_dict() for f in outcome.flags]
     if outcome.holds and order.approved_override_at is None:
         order.set_hold_reasons([f.as_dict() for f in outcome.holds])
-        message = Phrase(
-            gettext_noop("%(reasons)s"),
-            reasons=Join([f.message for f in outcome.holds], " "),
-        )
         if order.status == OrderStatus.ON_HOLD:
-            order.save(
-                update_fields=[
-                    "hold_reasons",
-                    "hold_codes",
-                    "review_flags",
-                    "updated_at",
-                ]
-            )
+            # Still held: the reasons are refreshed, no new version or event.
+            page.touch(order, bump=False)
         else:
-            order_status_set(
-                order=order,
+            page.move(
+                order,
                 to=OrderStatus.ON_HOLD,
                 event_type=OrderEventType.HELD,
-                message=message,
+                message=Phrase(
+                    gettext_noop("%(reasons)s"),
+                    reasons=Join([f.message for f in outcome.holds], " "),
+                ),
                 data={"reasons": order.hold_reasons},
                 actor=actor,
-                extra_fields=("hold_reasons", "hold_codes", "review_flags"),
             )
         return outcome
     order.set_hold_reasons([])
-    review_fields = ("hold_reasons", "hold_codes", "review_flags")
     if order.status != OrderStatus.APPROVED:
         verdict = (
             gettext_noop("Passed review.")
@@ -337,19 +457,106 @@ def order_review_apply(
                 verdict=message,
                 flags=Join([f.message for f in outcome.flags], " "),
             )
-        # Allocation follows at once and writes the row for both steps.
-        order_status_set(
-            order=order,
+        page.move(
+            order,
             to=OrderStatus.APPROVED,
             event_type=OrderEventType.APPROVED,
             message=message,
             actor=actor,
-            save=False,
         )
-    order_allocate_stock(
-        order=order, actor=actor, facts=facts, pending_fields=review_fields
-    )
+    _allocate_one(page=page, order=order, facts=facts, actor=actor, touch_if_same=True)
     return outcome
+
+
+# No savepoint: the ingest and the ops actions call these inside their own transaction
+# and never go on after one raised, so a savepoint would only cost two round trips.
+@transaction.atomic(savepoint=False)
+def orders_review_and_allocate(
+    *,
+    orders: Sequence[Order],
+    lines: Mapping[int, Sequence[OrderLine]] | None = None,
+    rules: list[ReviewRule] | None = None,
+    warehouses: list[Warehouse] | None = None,
+    actor: Any = None,
+) -> list[ReviewOutcome | None]:
+    """Review a page of orders and allocate those that pass, as one set of writes.
+
+    The same decisions as order_review_apply on each order in page order (an earlier
+    order takes stock first; an order's duplicate check never counts a later one of
+    the page). `lines` (order pk -> lines), `rules` (of the orders' store) and
+    `warehouses` may come from the caller; what is missing is read once for the page.
+    Returns one outcome per order, None for an order past review (left untouched).
+    Locks: the caller holds the Order rows (or created them in this transaction);
+    every stock row of the page's SKUs, pk order, in one statement.
+    """
+    todo = [o for o in orders if o.status in REVIEWABLE and not o.is_historical]
+    if not todo:
+        return [None] * len(orders)
+    page = _Page(
+        orders=todo, lines=lines, rules=rules, warehouses=warehouses, review=True
+    )
+    outcomes: dict[int, ReviewOutcome] = {}
+    with order_events_deferred():
+        for order in todo:
+            outcomes[id(order)] = _review_one(page=page, order=order, actor=actor)
+        page.save(actor=actor)
+    return [outcomes.get(id(o)) for o in orders]
+
+
+@transaction.atomic(savepoint=False)
+def orders_allocate(
+    *, orders: Sequence[Order], actor: Any = None
+) -> list[AllocationDecision]:
+    """Allocate approved or waiting orders, a page at once, in page order.
+
+    An order still waiting keeps its status without a new version or event.
+    Locks: the caller holds the Order rows; stock rows as orders_review_and_allocate.
+    """
+    if not orders:
+        return []
+    page = _Page(orders=orders, lines=None, rules=None, warehouses=None, review=False)
+    with order_events_deferred():
+        decisions = [
+            _allocate_one(
+                page=page,
+                order=order,
+                facts=page.facts(order),
+                actor=actor,
+                touch_if_same=False,
+            )
+            for order in orders
+        ]
+        page.save(actor=actor)
+    return decisions
+
+
+def order_allocate_stock(*, order: Order, actor: Any = None) -> AllocationDecision:
+    """Reserve stock for one approved order (see orders_allocate). Caller locks it."""
+    return orders_allocate(orders=[order], actor=actor)[0]
+
+
+def order_review_apply(
+    *,
+    order: Order,
+    actor: Any = None,
+    facts: ReviewFacts | None = None,
+    rules: list[ReviewRule] | None = None,
+) -> ReviewOutcome | None:
+    """Review an order that may be (re)decided, then allocate it if it passes.
+
+    Staff approval by hand stands until the store changes the order. `facts` (its
+    lines and warehouses) and `rules` may come from the caller. Returns None when
+    the order is past review. The page of one of orders_review_and_allocate.
+    """
+    if order.status not in REVIEWABLE or order.is_historical:
+        return None
+    return orders_review_and_allocate(
+        orders=[order],
+        lines=None if facts is None else {order.pk: facts.lines},
+        rules=rules,
+        warehouses=None if facts is None else facts.warehouses,
+        actor=actor,
+    )[0]
 
 
 def _locked(order_id: int, expected_version: int | None) -> Order:
@@ -532,8 +739,8 @@ def order_allocate(*, order_id: int, actor: Any = None) -> AllocationDecision:
     return order_allocate_stock(order=order, actor=actor)
 
 
-def orders_awaiting_stock_allocate(*, limit: int = 200) -> int:
-    """Allocate waiting orders, oldest first, each in its own transaction; returns how many.
+def orders_awaiting_stock_allocate(*, limit: int = 200, page_size: int = 100) -> int:
+    """Allocate waiting orders, oldest first, a page per transaction; returns how many.
 
     Run by beat and after stock arrives: an order whose stock came in leaves the queue.
     """
@@ -543,12 +750,17 @@ def orders_awaiting_stock_allocate(*, limit: int = 200) -> int:
         .order_by("placed_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    for order_id in order_ids:
+    for start in range(0, len(order_ids), page_size):
+        wanted = order_ids[start : start + page_size]
         with transaction.atomic(durable=True):
             set_local_lock_timeout("5s")
-            locked = orders_lock(order_ids=[order_id])
-            if not locked or locked[0].status != OrderStatus.AWAITING_STOCK:
-                continue
-            if order_allocate_stock(order=locked[0]).allocated:
-                allocated += 1
+            locked = {
+                o.pk: o
+                for o in orders_lock(order_ids=wanted)
+                if o.status == OrderStatus.AWAITING_STOCK
+            }
+            # Oldest first, as they were queued; the locks were taken in pk order.
+            page = [locked[pk] for pk in wanted if pk in locked]
+            decisions = orders_allocate(orders=page)
+            allocated += sum(1 for d in decisions if d.allocated)
     return allocated
