@@ -26,6 +26,7 @@ from connectors.services import webhook_receipt_retry
 from connectors.tasks import channel_sync_task
 from erp.core.admin import ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
+from erp.core.text import text_say_again
 
 
 class ChannelAdminForm(forms.ModelForm):
@@ -103,10 +104,14 @@ class ChannelAdmin(admin.ModelAdmin):
     readonly_fields = [
         "stored_credentials",
         "requires_reauthorization",
-        "auth_error",
+        "auth_error_text",
         "auth_failed_at",
         "connect",
     ]
+
+    @admin.display(description=_("why it needs reconnecting"))
+    def auth_error_text(self, obj: Channel) -> str:
+        return text_say_again(obj.auth_error) or "—"
 
     @admin.display(description=_("connect"))
     def connect(self, obj: Channel) -> str:
@@ -134,6 +139,8 @@ class ChannelAdmin(admin.ModelAdmin):
             "stored_credentials",
             "connect",
         ]
+        if obj is not None and obj.auth_error:
+            fields.append("auth_error_text")
         if request.user.has_perm("connectors.change_channel"):
             fields.append("new_credentials")
         return fields
@@ -163,7 +170,7 @@ class WebhookReceiptAdmin(ReadOnlyAdmin):
         "delivery_id",
         "business_key",
         "attempts",
-        "error",
+        "error_text",
         "result",
         "triggered_at",
         "created_at",
@@ -171,6 +178,10 @@ class WebhookReceiptAdmin(ReadOnlyAdmin):
         "headers",
         "body",
     ]
+
+    @admin.display(description=_("error"))
+    def error_text(self, obj: WebhookReceipt) -> str:
+        return text_say_again(obj.error) or "—"
 
     @admin.action(
         description=_("Process selected receipts again"), permissions=["retry"]
@@ -185,7 +196,9 @@ class WebhookReceiptAdmin(ReadOnlyAdmin):
                 retried += 1
             except ApplicationError as exc:
                 self.message_user(
-                    request, f"#{receipt_id}: {exc.message}", messages.WARNING
+                    request,
+                    f"#{receipt_id}: {text_say_again(exc.message)}",
+                    messages.WARNING,
                 )
         self.message_user(request, _("%(n)d receipt(s) queued again.") % {"n": retried})
 
@@ -212,6 +225,39 @@ class SyncRunAdmin(ReadOnlyAdmin):
     list_select_related = ["channel"]
     date_hierarchy = "started_at"
     actions = ["sync_again"]
+    fields = [
+        "channel",
+        "kind",
+        "status",
+        "params",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "failed",
+        "message_text",
+        "error_list",
+        "started_at",
+        "finished_at",
+    ]
+
+    @admin.display(description=_("message"))
+    def message_text(self, obj: SyncRun) -> str:
+        return text_say_again(obj.message) or "—"
+
+    @admin.display(description=_("errors"))
+    def error_list(self, obj: SyncRun) -> str:
+        if not obj.errors:
+            return "—"
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            (
+                (entry.get("external_id", "?"), text_say_again(entry.get("error", "")))
+                for entry in obj.errors
+                if isinstance(entry, dict)
+            ),
+        )
 
     @admin.action(description=_("Poll these stores again now"), permissions=["retry"])
     def sync_again(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
@@ -237,6 +283,20 @@ class SyncCursorAdmin(ReadOnlyAdmin):
         "leased_until",
     ]
     list_select_related = ["channel"]
+    fields = [
+        "channel",
+        "kind",
+        "value",
+        "last_attempt_at",
+        "last_success_at",
+        "consecutive_failures",
+        "last_error_text",
+        "leased_until",
+    ]
+
+    @admin.display(description=_("last error"))
+    def last_error_text(self, obj: SyncCursor) -> str:
+        return text_say_again(obj.last_error) or "—"
 
 
 @admin.register(ChannelListing)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from erp.core.exceptions import ApplicationError
+from erp.core.text import Phrase, text_template_allow
+
+# Where in a payload, and what is wrong there; said again in the reader's language.
+PATH_PROBLEM = text_template_allow(gettext_noop("%(path)s: %(problem)s"))
 
 
 class ConnectorError(ApplicationError):
@@ -29,7 +35,10 @@ class PayloadError(ConnectorError):
     code = "payload_invalid"
 
     def __init__(self, message: str, *, path: str = "") -> None:
-        super().__init__(f"{path}: {message}" if path else message, path=path)
+        super().__init__(
+            Phrase(PATH_PROBLEM, path=path, problem=message) if path else message,
+            path=path,
+        )
         self.path = path
 
 

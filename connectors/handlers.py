@@ -11,6 +11,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import ConnectorError
 from connectors.push import (
     channel_stock_push,
@@ -58,7 +60,9 @@ def deliver_order_cancelled(message: OutboxMessage) -> None:
     """Cancel the order in its store."""
     order_cancel_push(
         order_id=int(message.payload["order_id"]),
-        reason=str(message.payload.get("reason") or "Cancelled in the ERP"),
+        reason=str(
+            message.payload.get("reason") or gettext_noop("Cancelled in the ERP")
+        ),
     )
 
 

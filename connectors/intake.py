@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import ConnectorError
 from connectors.models import Channel
@@ -85,7 +86,9 @@ def webhook_callback_url(
         require_https and not base.startswith("https://")
     ):
         raise ConnectorError(
-            "Set ERP_PUBLIC_URL to the https address the store can reach us at.",
+            gettext_noop(
+                "Set ERP_PUBLIC_URL to the https address the store can reach us at."
+            ),
             channel_id=channel.pk,
         )
     path = reverse(

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import ConnectorError
+from erp.core.text import Phrase
 
 if TYPE_CHECKING:
     from connectors.models import Channel, WebhookReceipt
@@ -170,6 +173,6 @@ def provider_get(kind: str) -> Provider:
         module_name = PROVIDER_MODULES[kind]
     except KeyError:
         raise UnknownProviderError(
-            f"No connector for stores of kind {kind!r}."
+            Phrase(gettext_noop("No connector for stores of kind %(kind)r."), kind=kind)
         ) from None
     return importlib.import_module(module_name)  # type: ignore[return-value]

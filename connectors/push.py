@@ -12,6 +12,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import ConnectorError, ConnectorTransientError
 from connectors.models import (
     Channel,
@@ -130,7 +132,9 @@ def order_cancel_push(*, order_id: int, reason: str) -> dict[str, Any]:
     """
     order = Order.objects.select_related("channel").filter(pk=order_id).first()
     if order is None:
-        raise ConnectorError("That order no longer exists.", order_id=order_id)
+        raise ConnectorError(
+            gettext_noop("That order no longer exists."), order_id=order_id
+        )
     return provider_get(order.channel.kind).order_cancel_push(
         channel=order.channel, order_external_id=order.external_id, reason=reason
     )
@@ -164,7 +168,7 @@ def order_fulfillment_push(*, payload: dict[str, Any]) -> dict[str, Any]:
     )
     if order is None:
         raise ConnectorError(
-            "That order no longer exists.", order_id=payload["order_id"]
+            gettext_noop("That order no longer exists."), order_id=payload["order_id"]
         )
     shipment_id = int(payload["shipment_id"])
     known = ExternalFulfillment.objects.filter(
@@ -206,7 +210,7 @@ def order_tracking_push(*, payload: dict[str, Any]) -> dict[str, Any]:
     )
     if record is None:
         raise ConnectorTransientError(
-            "The shipment's fulfilment is not in the store yet.",
+            gettext_noop("The shipment's fulfilment is not in the store yet."),
             shipment_id=payload["shipment_id"],
         )
     provider = provider_get(record.channel.kind)

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import (
     ChannelUnauthorizedError,
@@ -38,6 +39,7 @@ from connectors.models import (
 )
 from connectors.providers import provider_get
 from erp.core.exceptions import ApplicationError
+from erp.core.text import Phrase
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +281,11 @@ def webhook_receipt_process(*, receipt_id: int) -> str | None:
             _receipt_finish(
                 receipt_id,
                 status=WebhookReceiptStatus.FAILED,
-                error=f"Gave up after {receipt.attempts} attempts. {message}",
+                error=Phrase(
+                    gettext_noop("Gave up after %(attempts)s attempts. %(error)s"),
+                    attempts=receipt.attempts,
+                    error=message,
+                ),
             )
             return WebhookReceiptStatus.FAILED
         WebhookReceipt.objects.filter(
@@ -311,7 +317,11 @@ def webhook_receipt_process(*, receipt_id: int) -> str | None:
         _receipt_finish(
             receipt_id,
             status=WebhookReceiptStatus.FAILED,
-            error=f"Unexpected error {exc.__class__.__name__}: {exc}",
+            error=Phrase(
+                gettext_noop("Unexpected error %(error)s: %(detail)s"),
+                error=exc.__class__.__name__,
+                detail=str(exc),
+            ),
         )
         return WebhookReceiptStatus.FAILED
     _receipt_finish(receipt_id, status=WebhookReceiptStatus.PROCESSED, result=result)
@@ -327,10 +337,14 @@ def webhook_receipt_retry(*, receipt_id: int) -> WebhookReceipt:
     """
     receipt = WebhookReceipt.objects.filter(pk=receipt_id).first()
     if receipt is None:
-        raise ConnectorError("That webhook receipt no longer exists.", id=receipt_id)
+        raise ConnectorError(
+            gettext_noop("That webhook receipt no longer exists."), id=receipt_id
+        )
     if receipt.status == WebhookReceiptStatus.REJECTED:
         raise ConnectorError(
-            "A rejected delivery cannot be retried: its signature did not match.",
+            gettext_noop(
+                "A rejected delivery cannot be retried: its signature did not match."
+            ),
             id=receipt_id,
         )
     if receipt.status in (
@@ -338,7 +352,11 @@ def webhook_receipt_retry(*, receipt_id: int) -> WebhookReceipt:
         WebhookReceiptStatus.DUPLICATE,
     ):
         raise ConnectorError(
-            f"That receipt is already {receipt.status}.", id=receipt_id
+            Phrase(
+                gettext_noop("That receipt is already %(status)s."),
+                status=receipt.status,
+            ),
+            id=receipt_id,
         )
     WebhookReceipt.objects.filter(pk=receipt_id).update(
         status=WebhookReceiptStatus.RECEIVED,
@@ -461,7 +479,7 @@ def sync_cursor_advance(
     ).update(value=value, leased_until=now + extend)
     if updated != 1:
         raise SyncLeaseLostError(
-            "Another worker took over this channel's sync.",
+            gettext_noop("Another worker took over this channel's sync."),
             channel_id=lease.channel_id,
         )
 
@@ -589,7 +607,12 @@ def channel_create(
     Raises: ConnectorError when the code is taken or a value is invalid.
     """
     if Channel.objects.filter(code=code).exists():
-        raise ConnectorError(f"A store with code {code!r} already exists.", code=code)
+        raise ConnectorError(
+            Phrase(
+                gettext_noop("A store with code %(code)r already exists."), code=code
+            ),
+            code=code,
+        )
     channel = Channel(
         kind=kind,
         code=code,

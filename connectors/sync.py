@@ -18,6 +18,7 @@ from typing import cast
 from django.conf import settings
 from django.db import OperationalError, connection
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import (
     ChannelUnauthorizedError,
@@ -46,6 +47,7 @@ from connectors.services import (
     sync_run_start,
 )
 from erp.core.exceptions import ApplicationError
+from erp.core.text import Phrase
 from orders.canonical import OrderSource
 from orders.services.ingest import order_ingest
 
@@ -191,9 +193,12 @@ def _stop(*, run: SyncRun, lease: SyncLease, message: str) -> SyncRun:
 
 def _not_runnable(channel: Channel) -> str:
     if not channel.is_active:
-        return "The store is not active."
+        return gettext_noop("The store is not active.")
     if channel.requires_reauthorization:
-        return f"The store needs reconnecting: {channel.auth_error}"
+        return Phrase(
+            gettext_noop("The store needs reconnecting: %(error)s"),
+            error=channel.auth_error,
+        )
     return ""
 
 
@@ -219,7 +224,7 @@ def channel_sync(
         return sync_run_skipped(
             channel_id=channel_id,
             kind=SyncRunKind.POLL,
-            reason="Another sync of this store is running.",
+            reason=gettext_noop("Another sync of this store is running."),
         )
     lookback = timedelta(minutes=channel.sync_lookback_minutes)
     cursor = _cursor_value(lease.value)
@@ -274,7 +279,7 @@ def channel_backfill(
         return sync_run_skipped(
             channel_id=channel_id,
             kind=SyncRunKind.BACKFILL,
-            reason="Another backfill of this store is running.",
+            reason=gettext_noop("Another backfill of this store is running."),
         )
     run = sync_run_start(
         channel_id=channel_id,

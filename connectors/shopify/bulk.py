@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import ConnectorError, PayloadError
 from connectors.models import Channel
@@ -35,6 +36,7 @@ from connectors.shopify.services import (
     refund_lines_complete,
     shopify_client_for,
 )
+from erp.core.text import Phrase
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ class BulkOperation:
     @classmethod
     def parse(cls, node: Any) -> BulkOperation:
         if not isinstance(node, dict) or not node.get("id"):
-            raise PayloadError("is missing", path="bulkOperation")
+            raise PayloadError(gettext_noop("is missing"), path="bulkOperation")
         return cls(
             id=str(node["id"]),
             status=str(node.get("status") or ""),
@@ -83,9 +85,15 @@ def shopify_bulk_query_start(client: ShopifyClient, query: str) -> BulkOperation
             "currentBulkOperation"
         )
         raise ConnectorError(
-            "Another bulk operation of this app is running in the store "
-            f"({(current or {}).get('id', '?')}, {(current or {}).get('status', '?')}); "
-            "start the backfill again when it has finished.",
+            Phrase(
+                gettext_noop(
+                    "Another bulk operation of this app is running in the store "
+                    "(%(operation)s, %(status)s); start the backfill again when it "
+                    "has finished."
+                ),
+                operation=(current or {}).get("id", "?"),
+                status=(current or {}).get("status", "?"),
+            ),
             bulk_operation_id=(current or {}).get("id"),
         )
     user_errors_raise(payload)
@@ -116,9 +124,15 @@ def shopify_bulk_operation_wait(
         operation = shopify_bulk_operation_get(client, operation.id)
         if operation.status in FINISHED_BADLY:
             raise ConnectorError(
-                f"Shopify's bulk operation {operation.id} ended {operation.status}"
-                + (f" ({operation.error_code})" if operation.error_code else "")
-                + ".",
+                Phrase(
+                    gettext_noop(
+                        "Shopify's bulk operation %(operation)s ended %(status)s."
+                    ),
+                    operation=operation.id,
+                    status=f"{operation.status} ({operation.error_code})"
+                    if operation.error_code
+                    else operation.status,
+                ),
                 bulk_operation_id=operation.id,
                 status=operation.status,
             )
@@ -135,9 +149,12 @@ def _jsonl_rows(handle: IO[bytes]) -> Iterator[dict[str, Any]]:
         try:
             row = json.loads(raw, parse_float=Decimal)
         except ValueError as exc:
-            raise PayloadError(f"is not JSON ({exc})", path=f"line {number}") from None
+            raise PayloadError(
+                Phrase(gettext_noop("is not JSON (%(error)s)"), error=str(exc)),
+                path=f"line {number}",
+            ) from None
         if not isinstance(row, dict):
-            raise PayloadError("is not an object", path=f"line {number}")
+            raise PayloadError(gettext_noop("is not an object"), path=f"line {number}")
         yield row
 
 
@@ -171,7 +188,11 @@ def bulk_orders(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             continue
         if current is None or parent != current.get("id"):
             raise PayloadError(
-                f"a row of {parent} does not follow its order", path="bulk file"
+                Phrase(
+                    gettext_noop("a row of %(parent)s does not follow its order"),
+                    parent=parent,
+                ),
+                path="bulk file",
             )
         children[_child_field(row)].append(row)
     if current is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import requests
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import (
     ChannelUnauthorizedError,
@@ -23,6 +24,7 @@ from connectors.exceptions import (
     ConnectorTransientError,
 )
 from connectors.http import backoff_seconds, retry_after_seconds
+from erp.core.text import Phrase
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +248,12 @@ class ShopifyClient:
                 throttled += 1
                 if throttled > self.max_throttle_retries:
                     raise ConnectorTransientError(
-                        f"Shopify kept throttling after {throttled - 1} waits.",
+                        Phrase(
+                            gettext_noop(
+                                "Shopify kept throttling after %(waits)s waits."
+                            ),
+                            waits=throttled - 1,
+                        ),
                         endpoint=self.endpoint,
                     )
                 self._pause(self._throttle_wait())
@@ -254,7 +261,13 @@ class ShopifyClient:
             failures += 1
             if failures > self.max_retries:
                 raise ConnectorTransientError(
-                    f"Shopify call failed {failures} times; last: {problem}",
+                    Phrase(
+                        gettext_noop(
+                            "Shopify call failed %(failures)s times; last: %(problem)s"
+                        ),
+                        failures=failures,
+                        problem=problem,
+                    ),
                     endpoint=self.endpoint,
                 )
             logger.info(
@@ -286,13 +299,22 @@ class ShopifyClient:
                 self.endpoint, json=payload, headers=headers, timeout=self.timeout
             )
         except requests.Timeout:
-            raise _Retry("timed out") from None
+            raise _Retry(Phrase(gettext_noop("timed out"))) from None
         except requests.ConnectionError as exc:
-            raise _Retry(f"connection failed: {exc.__class__.__name__}") from None
+            raise _Retry(
+                Phrase(
+                    gettext_noop("connection failed: %(error)s"),
+                    error=exc.__class__.__name__,
+                )
+            ) from None
 
         status = response.status_code
         if status == 401:
-            message = "Shopify refused the access token (401); reconnect the store."
+            message = Phrase(
+                gettext_noop(
+                    "Shopify refused the access token (401); reconnect the store."
+                )
+            )
             if self._on_unauthorized is not None:
                 self._on_unauthorized(message)
             raise ChannelUnauthorizedError(message, endpoint=self.endpoint)
@@ -302,7 +324,11 @@ class ShopifyClient:
             raise _Retry(f"HTTP {status}", retry_after_seconds(response.headers))
         if status >= 400:
             raise ConnectorError(
-                f"Shopify answered {status}: {response.text[:300]}",
+                Phrase(
+                    gettext_noop("Shopify answered %(status)s: %(body)s"),
+                    status=status,
+                    body=response.text[:300],
+                ),
                 endpoint=self.endpoint,
                 status=status,
             )
@@ -310,9 +336,9 @@ class ShopifyClient:
             body = response.json()
         except ValueError:
             # A proxy or maintenance page answering 200 with HTML; the API will be back.
-            raise _Retry("the answer was not JSON") from None
+            raise _Retry(Phrase(gettext_noop("the answer was not JSON"))) from None
         if not isinstance(body, dict):
-            raise _Retry("the answer was not a JSON object")
+            raise _Retry(Phrase(gettext_noop("the answer was not a JSON object")))
         self._remember(key, _parse_cost(body))
         errors = body.get("errors")
         if errors:
@@ -320,14 +346,22 @@ class ShopifyClient:
             if THROTTLED in codes:
                 raise _Retry(THROTTLED)
             if codes & TRANSIENT_ERROR_CODES:
-                raise _Retry(f"Shopify error: {_error_text(errors)}")
+                raise _Retry(
+                    Phrase(
+                        gettext_noop("Shopify error: %(error)s"),
+                        error=_error_text(errors),
+                    )
+                )
             raise ShopifyQueryError(
-                f"Shopify refused the query: {_error_text(errors)}",
+                Phrase(
+                    gettext_noop("Shopify refused the query: %(error)s"),
+                    error=_error_text(errors),
+                ),
                 codes=sorted(codes),
             )
         data = body.get("data")
         if not isinstance(data, dict):
-            raise _Retry("the answer had no data")
+            raise _Retry(Phrase(gettext_noop("the answer had no data")))
         return data
 
     def download(self, url: str, into: IO[bytes], *, chunk_size: int = 1 << 20) -> int:
@@ -357,7 +391,13 @@ class ShopifyClient:
                         return size
                     if status < 500 and status != 429:
                         raise ConnectorError(
-                            f"Shopify's file link answered {status}; it may have expired.",
+                            Phrase(
+                                gettext_noop(
+                                    "Shopify's file link answered %(status)s; "
+                                    "it may have expired."
+                                ),
+                                status=status,
+                            ),
                             status=status,
                         )
                     problem = f"HTTP {status}"
@@ -366,11 +406,21 @@ class ShopifyClient:
                 requests.ConnectionError,
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
-                problem = f"download failed: {exc.__class__.__name__}"
+                problem = Phrase(
+                    gettext_noop("download failed: %(error)s"),
+                    error=exc.__class__.__name__,
+                )
             failures += 1
             if failures > self.max_retries:
                 raise ConnectorTransientError(
-                    f"Downloading from Shopify failed {failures} times; last: {problem}"
+                    Phrase(
+                        gettext_noop(
+                            "Downloading from Shopify failed %(failures)s times; "
+                            "last: %(problem)s"
+                        ),
+                        failures=failures,
+                        problem=problem,
+                    )
                 )
             self._sleep(self._backoff(failures))
 
@@ -380,9 +430,11 @@ def user_errors_raise(payload: Mapping[str, Any], *, field: str = "userErrors") 
     errors = payload.get(field) or []
     if errors:
         raise ShopifyQueryError(
-            "Shopify refused the change: "
-            + "; ".join(
-                f"{e.get('code') or ''} {e.get('message')}".strip() for e in errors
+            Phrase(
+                gettext_noop("Shopify refused the change: %(errors)s"),
+                errors="; ".join(
+                    f"{e.get('code') or ''} {e.get('message')}".strip() for e in errors
+                ),
             ),
             user_errors=list(errors),
         )

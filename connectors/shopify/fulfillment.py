@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import ConnectorError
 from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient, user_errors_raise
 from connectors.shopify.services import order_gid
+from erp.core.text import Phrase
 
 # Our carrier codes → the company names Shopify recognises (and links tracking for).
 CARRIER_COMPANIES = {
@@ -87,7 +90,10 @@ def shopify_fulfillment_create(
     order = data.get("order")
     if order is None:
         raise ConnectorError(
-            f"Order {order_external_id} is no longer in the store.",
+            Phrase(
+                gettext_noop("Order %(order_id)s is no longer in the store."),
+                order_id=order_external_id,
+            ),
             order_id=order_external_id,
         )
     if tracking.number:
@@ -103,8 +109,13 @@ def shopify_fulfillment_create(
         items = fulfillment_order["lineItems"]
         if items["pageInfo"]["hasNextPage"]:
             raise ConnectorError(
-                f"Order {order_external_id} has more lines in one fulfilment order "
-                "than one call reads; fulfil it in the store.",
+                Phrase(
+                    gettext_noop(
+                        "Order %(order_id)s has more lines in one fulfilment order "
+                        "than one call reads; fulfil it in the store."
+                    ),
+                    order_id=order_external_id,
+                ),
                 order_id=order_external_id,
             )
         taken = []
@@ -124,9 +135,14 @@ def shopify_fulfillment_create(
     missing = {gid.rsplit("/", 1)[-1]: qty for gid, qty in wanted.items() if qty > 0}
     if missing:
         raise ConnectorError(
-            f"Order {order_external_id}: the store has nothing left to fulfil for "
-            f"line(s) {', '.join(f'{k} ×{v}' for k, v in sorted(missing.items()))} "
-            "(fulfilled or cancelled there?).",
+            Phrase(
+                gettext_noop(
+                    "Order %(order_id)s: the store has nothing left to fulfil for "
+                    "line(s) %(lines)s (fulfilled or cancelled there?)."
+                ),
+                order_id=order_external_id,
+                lines=", ".join(f"{k} ×{v}" for k, v in sorted(missing.items())),
+            ),
             order_id=order_external_id,
             missing=missing,
         )

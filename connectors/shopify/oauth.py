@@ -21,12 +21,13 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from connectors.exceptions import ConnectorError, ConnectorTransientError
 from connectors.models import Channel, ChannelKind
 from connectors.services import channel_access_token_store
 from connectors.shopify.client import API_VERSION
+from erp.core.text import Phrase, text_say_again
 
 STATE_SALT = "connectors.shopify.oauth"
 STATE_MAX_AGE = 15 * 60
@@ -56,8 +57,10 @@ def app_credentials(channel: Channel) -> tuple[str, str]:
     )
     if not api_key or not secret:
         raise ConnectorError(
-            "Set the app's API key and secret (on the store, or SHOPIFY_API_KEY and "
-            "SHOPIFY_API_SECRET) before connecting it.",
+            gettext_noop(
+                "Set the app's API key and secret (on the store, or SHOPIFY_API_KEY "
+                "and SHOPIFY_API_SECRET) before connecting it."
+            ),
             channel_id=channel.pk,
         )
     return str(api_key), str(secret)
@@ -103,11 +106,17 @@ def shopify_oauth_token_exchange(
         )
     except requests.RequestException as exc:
         raise ConnectorTransientError(
-            f"Shopify did not answer the token exchange: {exc.__class__.__name__}"
+            Phrase(
+                gettext_noop("Shopify did not answer the token exchange: %(error)s"),
+                error=exc.__class__.__name__,
+            )
         ) from None
     if response.status_code >= 500:
         raise ConnectorTransientError(
-            f"Shopify answered {response.status_code} to the token exchange."
+            Phrase(
+                gettext_noop("Shopify answered %(status)s to the token exchange."),
+                status=response.status_code,
+            )
         )
     try:
         body = response.json()
@@ -116,7 +125,10 @@ def shopify_oauth_token_exchange(
     token = body.get("access_token") if response.status_code == 200 else None
     if not token:
         raise ConnectorError(
-            f"Shopify refused the install code ({response.status_code}).",
+            Phrase(
+                gettext_noop("Shopify refused the install code (%(status)s)."),
+                status=response.status_code,
+            ),
             channel_id=channel.pk,
         )
     return str(token), str(body.get("scope") or "")
@@ -127,11 +139,11 @@ def shopify_oauth_start(request: HttpRequest, channel_code: str) -> HttpResponse
     """Send the merchant to Shopify to approve our access (staff with change rights)."""
     channel = get_object_or_404(Channel, code=channel_code, kind=ChannelKind.SHOPIFY)
     if not request.user.has_perm("connectors.change_channel"):
-        return HttpResponse("You may not connect stores.", status=403)
+        return HttpResponse(gettext("You may not connect stores."), status=403)
     try:
         api_key, secret = app_credentials(channel)
     except ConnectorError as exc:
-        return HttpResponse(exc.message, status=400)
+        return HttpResponse(text_say_again(exc.message), status=400)
     nonce = secrets.token_urlsafe(16)
     request.session[SESSION_NONCE] = nonce
     state = signing.dumps({"channel": channel.pk, "nonce": nonce}, salt=STATE_SALT)
@@ -143,7 +155,7 @@ def shopify_oauth_start(request: HttpRequest, channel_code: str) -> HttpResponse
 
 
 def _refuse(message: str) -> HttpResponse:
-    return HttpResponse(message, status=400, content_type="text/plain")
+    return HttpResponse(text_say_again(message), status=400, content_type="text/plain")
 
 
 @staff_member_required
@@ -155,10 +167,14 @@ def shopify_oauth_callback(request: HttpRequest) -> HttpResponse:
             params.get("state", ""), salt=STATE_SALT, max_age=STATE_MAX_AGE
         )
     except signing.BadSignature:
-        return _refuse("The install link expired or was tampered with; start again.")
+        return _refuse(
+            gettext("The install link expired or was tampered with; start again.")
+        )
     nonce = request.session.pop(SESSION_NONCE, None)
     if not nonce or not secrets.compare_digest(str(nonce), str(state.get("nonce"))):
-        return _refuse("This install was not started from this browser; start again.")
+        return _refuse(
+            gettext("This install was not started from this browser; start again.")
+        )
     channel = get_object_or_404(
         Channel, pk=state.get("channel"), kind=ChannelKind.SHOPIFY
     )
@@ -167,10 +183,13 @@ def shopify_oauth_callback(request: HttpRequest) -> HttpResponse:
     except ConnectorError as exc:
         return _refuse(exc.message)
     if not _session_class(api_key, secret).validate_params(params):
-        return _refuse("Shopify's signature on the callback does not match.")
+        return _refuse(gettext("Shopify's signature on the callback does not match."))
     shop = params.get("shop", "")
     if not _SHOP_DOMAIN.match(shop) or shop != shop_domain(channel):
-        return _refuse(f"The callback is for shop {shop!r}, not this store.")
+        return _refuse(
+            gettext("The callback is for shop %(shop)r, not this store.")
+            % {"shop": shop}
+        )
     try:
         token, scope = shopify_oauth_token_exchange(
             channel=channel, code=params.get("code", ""), api_key=api_key, secret=secret

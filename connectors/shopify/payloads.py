@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import PayloadError
+from erp.core.text import Phrase
 
 _CENT = Decimal("0.01")
 
@@ -195,7 +198,11 @@ class _Node:
     def __init__(self, data: Any, path: str) -> None:
         if not isinstance(data, Mapping):
             raise PayloadError(
-                f"expected an object, got {type(data).__name__}", path=path or "$"
+                Phrase(
+                    gettext_noop("expected an object, got %(type)s"),
+                    type=type(data).__name__,
+                ),
+                path=path or "$",
             )
         self.data = data
         self.path = path
@@ -214,10 +221,10 @@ class _Node:
         value = self.data.get(key)
         if value is None:
             if required:
-                raise PayloadError("is missing", path=self._at(key))
+                raise PayloadError(gettext_noop("is missing"), path=self._at(key))
             return []
         if not isinstance(value, list):
-            raise PayloadError("expected a list", path=self._at(key))
+            raise PayloadError(gettext_noop("expected a list"), path=self._at(key))
         return [_Node(item, f"{self._at(key)}[{i}]") for i, item in enumerate(value)]
 
     def list_of_str(self, key: str) -> tuple[str, ...]:
@@ -225,18 +232,24 @@ class _Node:
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise PayloadError("expected a list of strings", path=self._at(key))
+            raise PayloadError(
+                gettext_noop("expected a list of strings"), path=self._at(key)
+            )
         return tuple(value)
 
     def text(self, key: str, *, required: bool = False) -> str:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
-                raise PayloadError("is missing", path=self._at(key))
+                raise PayloadError(gettext_noop("is missing"), path=self._at(key))
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             raise PayloadError(
-                f"expected text, got {type(value).__name__}", path=self._at(key)
+                Phrase(
+                    gettext_noop("expected text, got %(type)s"),
+                    type=type(value).__name__,
+                ),
+                path=self._at(key),
             )
         return str(value)
 
@@ -244,13 +257,16 @@ class _Node:
         """A Shopify id: a number, a numeric string or a gid; always the number."""
         value = self.data.get(key)
         if value is None or value == "":
-            raise PayloadError("is missing", path=self._at(key))
+            raise PayloadError(gettext_noop("is missing"), path=self._at(key))
         if isinstance(value, bool):
-            raise PayloadError("expected an id", path=self._at(key))
+            raise PayloadError(gettext_noop("expected an id"), path=self._at(key))
         text = str(value).rsplit("/", 1)[-1]
         if not text.isdigit():
             raise PayloadError(
-                f"expected a numeric id, got {value!r}", path=self._at(key)
+                Phrase(
+                    gettext_noop("expected a numeric id, got %(value)r"), value=value
+                ),
+                path=self._at(key),
             )
         return text
 
@@ -262,18 +278,20 @@ class _Node:
         if value is None:
             if default is not None:
                 return default
-            raise PayloadError("is missing", path=self._at(key))
+            raise PayloadError(gettext_noop("is missing"), path=self._at(key))
         if isinstance(value, bool):
-            raise PayloadError("expected an integer", path=self._at(key))
+            raise PayloadError(gettext_noop("expected an integer"), path=self._at(key))
         try:
             number = Decimal(str(value))
         except InvalidOperation:
             raise PayloadError(
-                f"expected an integer, got {value!r}", path=self._at(key)
+                Phrase(gettext_noop("expected an integer, got %(value)r"), value=value),
+                path=self._at(key),
             ) from None
         if number != number.to_integral_value():
             raise PayloadError(
-                f"expected an integer, got {value!r}", path=self._at(key)
+                Phrase(gettext_noop("expected an integer, got %(value)r"), value=value),
+                path=self._at(key),
             )
         return int(number)
 
@@ -282,7 +300,9 @@ class _Node:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise PayloadError("expected true or false", path=self._at(key))
+            raise PayloadError(
+                gettext_noop("expected true or false"), path=self._at(key)
+            )
         return value
 
     def money(self, key: str, *, default: Decimal | None = None) -> Decimal:
@@ -290,26 +310,33 @@ class _Node:
         if value is None or value == "":
             if default is not None:
                 return default
-            raise PayloadError("is missing", path=self._at(key))
+            raise PayloadError(gettext_noop("is missing"), path=self._at(key))
         return money(value, path=self._at(key))
 
     def moment(self, key: str, *, required: bool = False) -> datetime | None:
         value = self.data.get(key)
         if value in (None, ""):
             if required:
-                raise PayloadError("is missing", path=self._at(key))
+                raise PayloadError(gettext_noop("is missing"), path=self._at(key))
             return None
         if not isinstance(value, str):
-            raise PayloadError("expected a date-time", path=self._at(key))
+            raise PayloadError(gettext_noop("expected a date-time"), path=self._at(key))
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise PayloadError(
-                f"expected an ISO 8601 date-time, got {value!r}", path=self._at(key)
+                Phrase(
+                    gettext_noop("expected an ISO 8601 date-time, got %(value)r"),
+                    value=value,
+                ),
+                path=self._at(key),
             ) from None
         if parsed.tzinfo is None:
             raise PayloadError(
-                f"date-time {value!r} has no time zone", path=self._at(key)
+                Phrase(
+                    gettext_noop("date-time %(value)r has no time zone"), value=value
+                ),
+                path=self._at(key),
             )
         # UTC everywhere: "11:00-05:00" (REST) and "16:00Z" (GraphQL) are one instant.
         return parsed.astimezone(UTC)
@@ -327,13 +354,24 @@ def money(value: Any, *, path: str = "") -> Decimal:
     Floats are refused; JSON numbers must be read with parse_float=Decimal.
     """
     if isinstance(value, float | bool):
-        raise PayloadError(f"expected an exact amount, got {value!r}", path=path)
+        raise PayloadError(
+            Phrase(
+                gettext_noop("expected an exact amount, got %(value)r"), value=value
+            ),
+            path=path,
+        )
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise PayloadError(f"expected an amount, got {value!r}", path=path) from None
+        raise PayloadError(
+            Phrase(gettext_noop("expected an amount, got %(value)r"), value=value),
+            path=path,
+        ) from None
     if not amount.is_finite():
-        raise PayloadError(f"expected an amount, got {value!r}", path=path)
+        raise PayloadError(
+            Phrase(gettext_noop("expected an amount, got %(value)r"), value=value),
+            path=path,
+        )
     amount = amount.normalize()
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent > -2:
@@ -349,7 +387,9 @@ def _rest_pair(node: _Node, set_key: str, amount_key: str | None) -> ShopifyMone
     if money_set is not None:
         shop = money_set.node("shop_money")
         if shop is None:
-            raise PayloadError("is missing", path=money_set._at("shop_money"))
+            raise PayloadError(
+                gettext_noop("is missing"), path=money_set._at("shop_money")
+            )
         presentment = money_set.node("presentment_money") or shop
         return ShopifyMoneyPair(
             shop=shop.money("amount"), presentment=presentment.money("amount")
@@ -432,7 +472,7 @@ def parse_rest_order(data: Any) -> ShopifyOrder:
     customer = node.node("customer")
     tags = node.data.get("tags") or ""
     if not isinstance(tags, str):
-        raise PayloadError("expected comma-separated text", path="tags")
+        raise PayloadError(gettext_noop("expected comma-separated text"), path="tags")
     return ShopifyOrder(
         id=node.ident("id"),
         name=node.text("name") or f"#{node.text('order_number')}",
@@ -492,7 +532,7 @@ def parse_order_reference(data: Any, *, key: str = "order_id") -> ShopifyOrderRe
     if key == "order_edit":
         edit = node.node("order_edit")
         if edit is None:
-            raise PayloadError("is missing", path="order_edit")
+            raise PayloadError(gettext_noop("is missing"), path="order_edit")
         return ShopifyOrderReference(order_id=edit.ident("order_id"))
     return ShopifyOrderReference(order_id=node.ident(key))
 
@@ -517,7 +557,7 @@ def _gql_pair(node: _Node, key: str) -> ShopifyMoneyPair:
         return ShopifyMoneyPair(shop=Decimal("0.00"), presentment=Decimal("0.00"))
     shop = bag.node("shopMoney")
     if shop is None:
-        raise PayloadError("is missing", path=bag._at("shopMoney"))
+        raise PayloadError(gettext_noop("is missing"), path=bag._at("shopMoney"))
     presentment = bag.node("presentmentMoney") or shop
     return ShopifyMoneyPair(
         shop=shop.money("amount"), presentment=presentment.money("amount")
@@ -593,7 +633,7 @@ def parse_graphql_shipping_line(node: _Node) -> ShopifyShippingLine:
 def parse_graphql_refund_line(node: _Node) -> ShopifyRefundLine:
     line = node.node("lineItem")
     if line is None:
-        raise PayloadError("is missing", path=node._at("lineItem"))
+        raise PayloadError(gettext_noop("is missing"), path=node._at("lineItem"))
     return ShopifyRefundLine(
         line_item_id=line.ident("id"),
         quantity=node.integer("quantity"),
@@ -636,7 +676,9 @@ def parse_graphql_transaction(node: _Node) -> ShopifyTransaction:
     amount = node.node("amountSet")
     shop = amount.node("shopMoney") if amount is not None else None
     if shop is None:
-        raise PayloadError("is missing", path=node._at("amountSet.shopMoney"))
+        raise PayloadError(
+            gettext_noop("is missing"), path=node._at("amountSet.shopMoney")
+        )
     fees = [f.node("amount") for f in node.nodes("fees")]
     fee_amounts = [f for f in fees if f is not None]
     parent = node.node("parentTransaction")
@@ -667,7 +709,7 @@ def _connection_nodes(node: _Node, key: str, *, required: bool = False) -> list[
     connection = node.node(key)
     if connection is None:
         if required:
-            raise PayloadError("is missing", path=node._at(key))
+            raise PayloadError(gettext_noop("is missing"), path=node._at(key))
         return []
     return connection.nodes("nodes")
 

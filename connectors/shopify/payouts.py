@@ -22,12 +22,14 @@ from typing import Any
 from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import ConnectorError, ConnectorTransientError, PayloadError
 from connectors.models import Channel, ChannelKind
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.payloads import graphql_node
 from connectors.shopify.services import search_time, shopify_client_for
+from erp.core.text import Phrase
 from finance.choices import PayoutLineKind
 from finance.inputs import PayoutInput, PayoutLineInput
 from finance.selectors.payouts import payout_latest_paid_on
@@ -135,7 +137,7 @@ def payout_from_graphql(
     payout_gid = node.text("id", required=True)
     net = node.node("net")
     if net is None:
-        raise PayloadError("is missing", path="payout.net")
+        raise PayloadError(gettext_noop("is missing"), path="payout.net")
     amount = net.money("amount")
     if node.text("transactionType").upper() == "WITHDRAWAL":
         amount = -abs(amount)  # money taken back from the bank account
@@ -195,7 +197,7 @@ def payout_from_graphql(
 def _money(node: Any, key: str) -> Decimal:
     money = node.node(key)
     if money is None:
-        raise PayloadError("is missing", path=f"{node.path}.{key}")
+        raise PayloadError(gettext_noop("is missing"), path=f"{node.path}.{key}")
     return money.money("amount")
 
 
@@ -234,7 +236,9 @@ def _payouts(client: ShopifyClient, query: str) -> Iterator[dict[str, Any]] | No
                 )
             )
             if next_page is None:
-                raise PayloadError("the Shopify Payments account vanished mid-read")
+                raise PayloadError(
+                    gettext_noop("the Shopify Payments account vanished mid-read")
+                )
             account = next_page
 
     return pages(account)
@@ -258,7 +262,9 @@ def _balance_transactions(
             )
         )
         if account is None:
-            raise PayloadError("the Shopify Payments account vanished mid-read")
+            raise PayloadError(
+                gettext_noop("the Shopify Payments account vanished mid-read")
+            )
         connection = account["balanceTransactions"]
         nodes.extend(connection["nodes"])
         info = connection["pageInfo"]
@@ -324,7 +330,11 @@ def shopify_payouts_fetch(
     channel = Channel.objects.get(pk=channel_id)
     if channel.kind != ChannelKind.SHOPIFY:
         raise ConnectorError(
-            f"Store {channel.code} is not a Shopify store.", channel_id=channel_id
+            Phrase(
+                gettext_noop("Store %(code)s is not a Shopify store."),
+                code=channel.code,
+            ),
+            channel_id=channel_id,
         )
     client = client or shopify_client_for(channel)
     start = since or _window_start(channel)
@@ -347,7 +357,13 @@ def shopify_payouts_fetch(
             transactions = _balance_transactions(client, payout_id)
             mapped, lines = payout_from_graphql(payout, transactions)
         except PayloadError as exc:
-            errors.append(f"payout {payout_id}: {exc.message}")
+            errors.append(
+                Phrase(
+                    gettext_noop("payout %(payout)s: %(error)s"),
+                    payout=payout_id,
+                    error=exc.message,
+                )
+            )
             continue
         fetched.append(FetchedPayout(payout=mapped, lines=lines))
     report = payouts_api_import(

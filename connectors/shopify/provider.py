@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import ConnectorError, PayloadError
 from connectors.models import Channel, WebhookReceipt
 from connectors.providers import OrdersPage, OrdersWindow
@@ -42,6 +44,7 @@ from connectors.shopify.stock import (
     shopify_stock_push,
 )
 from connectors.shopify.subscriptions import shopify_webhooks_ensure
+from erp.core.text import Phrase
 from orders.canonical import CanonicalOrder, OrderSource
 from orders.services.ingest import IngestResult, order_ingest
 
@@ -71,7 +74,9 @@ def _body(receipt: WebhookReceipt) -> Any:
         # Decimal: money must never pass through a float.
         return json.loads(receipt.body, parse_float=Decimal)
     except ValueError as exc:
-        raise PayloadError(f"the body is not JSON ({exc.msg})") from None
+        raise PayloadError(
+            Phrase(gettext_noop("the body is not JSON (%(error)s)"), error=exc.msg)
+        ) from None
 
 
 def _result(result: IngestResult) -> dict[str, Any]:
@@ -112,7 +117,10 @@ def _order_reference(receipt: WebhookReceipt, body: Any, key: str) -> dict[str, 
     node = shopify_order_fetch(client, reference.order_id)
     if node is None:
         raise ConnectorError(
-            f"Order {reference.order_id} is no longer in the store.",
+            Phrase(
+                gettext_noop("Order %(order_id)s is no longer in the store."),
+                order_id=reference.order_id,
+            ),
             order_id=reference.order_id,
         )
     canonical = canonical_order_for(channel_id=receipt.channel_id, node=node)
@@ -130,7 +138,7 @@ def webhook_process(*, receipt: WebhookReceipt) -> dict[str, Any]:
     if topic == "app/uninstalled":
         channel_mark_unauthorized(
             channel_id=receipt.channel_id,
-            reason="The app was uninstalled from the store.",
+            reason=gettext_noop("The app was uninstalled from the store."),
         )
         return {"channel": "needs reconnecting"}
     body = _body(receipt)
@@ -140,7 +148,12 @@ def webhook_process(*, receipt: WebhookReceipt) -> dict[str, Any]:
         return _order_reference(receipt, body, ORDER_REFERENCE_TOPICS[topic])
     if topic == "inventory_levels/update":
         return inventory_level_record(channel_id=receipt.channel_id, body=body)
-    raise ConnectorError(f"Webhooks of topic {topic!r} are not handled.", topic=topic)
+    raise ConnectorError(
+        Phrase(
+            gettext_noop("Webhooks of topic %(topic)r are not handled."), topic=topic
+        ),
+        topic=topic,
+    )
 
 
 def orders_pages(*, channel: Channel, window: OrdersWindow) -> Iterator[OrdersPage]:

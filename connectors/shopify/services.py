@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import ChannelUnauthorizedError, PayloadError
 from connectors.models import Channel
@@ -26,6 +27,7 @@ from connectors.shopify.client import (
 )
 from connectors.shopify.mappers import canonical_order_from_graphql
 from connectors.shopify.payloads import parse_graphql_order
+from erp.core.text import Phrase
 from orders.canonical import CanonicalOrder
 
 # Sizes of the sub-lists a page of orders carries (queries.py keeps the cost in budget).
@@ -46,13 +48,20 @@ def shopify_client_for(channel: Channel, **options: Any) -> ShopifyClient:
     """
     if channel.requires_reauthorization:
         raise ChannelUnauthorizedError(
-            f"Store {channel.code} needs reconnecting: {channel.auth_error}",
+            Phrase(
+                gettext_noop("Store %(code)s needs reconnecting: %(error)s"),
+                code=channel.code,
+                error=channel.auth_error,
+            ),
             channel_id=channel.pk,
         )
     token = (channel.credentials or {}).get("access_token")
     if not token:
         raise ChannelUnauthorizedError(
-            f"Store {channel.code} has no Admin API access token.",
+            Phrase(
+                gettext_noop("Store %(code)s has no Admin API access token."),
+                code=channel.code,
+            ),
             channel_id=channel.pk,
         )
     channel_id = channel.pk
@@ -109,7 +118,12 @@ def _page_through(
         )
         parent = data.get(root)
         if parent is None:
-            raise PayloadError(f"{object_id} vanished while it was being read")
+            raise PayloadError(
+                Phrase(
+                    gettext_noop("%(object)s vanished while it was being read"),
+                    object=object_id,
+                )
+            )
         connection = parent[field]
         nodes.extend(connection["nodes"])
         page_info = connection["pageInfo"]

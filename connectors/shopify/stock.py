@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import ConnectorError
 from connectors.models import Channel, ChannelListing
@@ -20,6 +21,7 @@ from connectors.shopify import queries
 from connectors.shopify.client import ShopifyClient, ShopifyQueryError
 from connectors.shopify.payloads import parse_inventory_level
 from connectors.shopify.services import shopify_client_for
+from erp.core.text import Phrase
 
 
 @transaction.atomic
@@ -126,7 +128,9 @@ def _fill_compare(
                 result.errors.append(
                     {
                         "external_id": item.listing.external_variant_id,
-                        "error": "The item is not stocked at the store's location.",
+                        "error": gettext_noop(
+                            "The item is not stocked at the store's location."
+                        ),
                     }
                 )
                 continue
@@ -193,7 +197,9 @@ def _set_batch(
         result.errors.append(
             {
                 "external_id": item.listing.external_variant_id,
-                "error": "The store kept changing this quantity; try again later.",
+                "error": gettext_noop(
+                    "The store kept changing this quantity; try again later."
+                ),
             }
         )
     return []
@@ -218,7 +224,10 @@ def _refused_indexes(errors: list[dict[str, Any]], size: int) -> set[int]:
         index = _index_of(error)
         if index is None:
             raise ShopifyQueryError(
-                f"Shopify refused the stock update: {error.get('message')}",
+                Phrase(
+                    gettext_noop("Shopify refused the stock update: %(error)s"),
+                    error=error.get("message"),
+                ),
                 user_errors=errors,
             )
         if 0 <= index < size:
@@ -258,7 +267,12 @@ def shopify_stock_push(
     else:
         if not channel.stock_location_id:
             raise ConnectorError(
-                f"Store {channel.code} has no stock location set; stock is not pushed.",
+                Phrase(
+                    gettext_noop(
+                        "Store %(code)s has no stock location set; stock is not pushed."
+                    ),
+                    code=channel.code,
+                ),
                 channel_id=channel.pk,
             )
         items = _single_location_items(

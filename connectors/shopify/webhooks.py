@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,7 @@ from connectors.intake import (
 )
 from connectors.models import Channel, ChannelKind
 from connectors.services import webhook_receipt_record, webhook_receipt_reject
+from erp.core.text import Phrase
 
 logger = logging.getLogger(__name__)
 
@@ -110,13 +112,18 @@ def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
     topic = header_first(request.headers, TOPIC_HEADERS)
     secret = webhook_secret_for(channel)
     if not secret:
-        reason = "No webhook secret is configured for this store."
+        reason = gettext_noop("No webhook secret is configured for this store.")
     elif not header_first(request.headers, HMAC_HEADERS):
-        reason = f"The {HMAC_HEADER} header is missing."
+        reason = Phrase(
+            gettext_noop("The %(header)s header is missing."), header=HMAC_HEADER
+        )
     elif not shopify_hmac_is_valid(
         secret=secret, body=body, signature=header_first(request.headers, HMAC_HEADERS)
     ):
-        reason = f"The {HMAC_HEADER} signature does not match the body."
+        reason = Phrase(
+            gettext_noop("The %(header)s signature does not match the body."),
+            header=HMAC_HEADER,
+        )
     else:
         reason = ""
     if reason:
@@ -138,7 +145,7 @@ def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
             topic=topic,
             body=body.decode("utf-8", "replace"),
             headers=headers,
-            reason="The topic or webhook id header is missing.",
+            reason=gettext_noop("The topic or webhook id header is missing."),
         )
         return JsonResponse({"error": "missing headers"}, status=400)
 

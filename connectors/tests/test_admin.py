@@ -123,3 +123,33 @@ def test_admin_maps_a_store_variant_to_our_sku_and_ops_sees_the_figures(client):
     page = client.get("/admin/connectors/channellisting/")
     assert page.status_code == 200
     assert "39072856" in page.content.decode()
+
+
+def test_worker_errors_are_shown_in_the_readers_language(client):
+    from django.core.management import call_command
+    from django.utils.translation import gettext_noop
+
+    from connectors.exceptions import PayloadError
+    from erp.core.text import Phrase
+
+    call_command("compile_catalogues", verbosity=0)
+    # given: a receipt whose error a worker wrote (in English, no reader yet)
+    error = PayloadError(
+        Phrase(gettext_noop("expected an integer, got %(value)r"), value="x"),
+        path="line_items[0].quantity",
+    )
+    receipt = WebhookReceiptFactory(
+        status=WebhookReceiptStatus.FAILED, error=error.message
+    )
+    _staff(client, "ops")
+
+    # when: ops reads it in Chinese
+    client.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+    page = client.get(f"/admin/connectors/webhookreceipt/{receipt.pk}/change/")
+
+    # then: the problem is in Chinese, the path as the store wrote it
+    assert error.message == "line_items[0].quantity: expected an integer, got 'x'"
+    assert (
+        "line_items[0].quantity：应为整数，实际为 &#x27;x&#x27;"
+        in page.content.decode()
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from django.utils.translation import gettext_noop
 from woocommerce import API
 
 from connectors.exceptions import (
@@ -23,6 +24,7 @@ from connectors.exceptions import (
     ConnectorTransientError,
 )
 from connectors.http import backoff_seconds, retry_after_seconds
+from erp.core.text import Phrase
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +147,16 @@ class WooClient:
             failures += 1
             if failures > self.max_retries:
                 raise ConnectorTransientError(
-                    f"WooCommerce call {method} {endpoint} failed {failures} times; "
-                    f"last: {problem}",
+                    Phrase(
+                        gettext_noop(
+                            "WooCommerce call %(method)s %(endpoint)s failed "
+                            "%(failures)s times; last: %(problem)s"
+                        ),
+                        method=method,
+                        endpoint=endpoint,
+                        failures=failures,
+                        problem=problem,
+                    ),
                     shop_url=self.shop_url,
                     endpoint=endpoint,
                 )
@@ -186,14 +196,22 @@ class WooClient:
             else:
                 raise ValueError(f"unsupported method {method}")
         except requests.Timeout:
-            raise _Retry("timed out") from None
+            raise _Retry(Phrase(gettext_noop("timed out"))) from None
         except requests.ConnectionError as exc:
-            raise _Retry(f"connection failed: {exc.__class__.__name__}") from None
+            raise _Retry(
+                Phrase(
+                    gettext_noop("connection failed: %(error)s"),
+                    error=exc.__class__.__name__,
+                )
+            ) from None
         status = response.status_code
         if status == 401:
-            message = (
-                "WooCommerce refused the REST API keys (401): "
-                f"{_error_text(response)}. Enter new keys for the store."
+            message = Phrase(
+                gettext_noop(
+                    "WooCommerce refused the REST API keys (401): %(error)s. "
+                    "Enter new keys for the store."
+                ),
+                error=_error_text(response),
             )
             if self._on_unauthorized is not None:
                 self._on_unauthorized(message)
@@ -204,13 +222,25 @@ class WooClient:
             raise _Retry(f"HTTP {status}", retry_after_seconds(response.headers))
         if status == 404:
             raise WooNotFoundError(
-                f"WooCommerce has no {endpoint}: {_error_text(response)}",
+                Phrase(
+                    gettext_noop("WooCommerce has no %(endpoint)s: %(error)s"),
+                    endpoint=endpoint,
+                    error=_error_text(response),
+                ),
                 endpoint=endpoint,
             )
         if status >= 400:
             raise WooRequestError(
-                f"WooCommerce refused {method} {endpoint} ({status}): "
-                f"{_error_text(response)}",
+                Phrase(
+                    gettext_noop(
+                        "WooCommerce refused %(method)s %(endpoint)s (%(status)s): "
+                        "%(error)s"
+                    ),
+                    method=method,
+                    endpoint=endpoint,
+                    status=status,
+                    error=_error_text(response),
+                ),
                 endpoint=endpoint,
                 status=status,
             )
@@ -258,7 +288,11 @@ class WooClient:
             )
             if not isinstance(response.body, list):
                 raise ConnectorTransientError(
-                    f"WooCommerce answered {endpoint} with no list.", endpoint=endpoint
+                    Phrase(
+                        gettext_noop("WooCommerce answered %(endpoint)s with no list."),
+                        endpoint=endpoint,
+                    ),
+                    endpoint=endpoint,
                 )
             yield response
             total_pages = response.total_pages

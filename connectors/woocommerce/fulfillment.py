@@ -17,9 +17,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import ConnectorError
 from connectors.woocommerce.client import WooClient
 from connectors.woocommerce.services import woo_order_fetch
+from erp.core.text import Phrase
 
 TRACKING_META_KEY = "_wc_shipment_tracking_items"
 # Statuses that already mean "done" in the store: nothing to set.
@@ -43,7 +46,11 @@ def _order(client: WooClient, order_id: str) -> dict[str, Any]:
     data = woo_order_fetch(client, order_id)
     if data is None:
         raise ConnectorError(
-            f"Order {order_id} is no longer in the store.", order_id=order_id
+            Phrase(
+                gettext_noop("Order %(order_id)s is no longer in the store."),
+                order_id=order_id,
+            ),
+            order_id=order_id,
         )
     return data
 
@@ -155,8 +162,13 @@ def woo_order_cancel(
         return {"already_cancelled": True, "status": status}
     if status == "completed":
         raise ConnectorError(
-            f"Order {order_external_id} is completed in the store and cannot be "
-            "cancelled there.",
+            Phrase(
+                gettext_noop(
+                    "Order %(order_id)s is completed in the store and cannot be "
+                    "cancelled there."
+                ),
+                order_id=order_external_id,
+            ),
             order_id=order_external_id,
         )
     client.put(f"orders/{order_external_id}", {"status": "cancelled"})

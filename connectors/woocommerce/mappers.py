@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.exceptions import PayloadError
 from connectors.importers.woocommerce_csv import STATUS as EXPORT_STATUS
+from erp.core.text import Phrase
 from orders.canonical import (
     CanonicalAddress,
     CanonicalCustomer,
@@ -40,9 +43,11 @@ _UNIT = Decimal("0.0001")
 
 def _field(data: Mapping[str, Any], key: str, path: str) -> Any:
     if not isinstance(data, Mapping):
-        raise PayloadError("expected an object", path=path)
+        raise PayloadError(gettext_noop("expected an object"), path=path)
     if key not in data:
-        raise PayloadError("is missing", path=f"{path}.{key}" if path else key)
+        raise PayloadError(
+            gettext_noop("is missing"), path=f"{path}.{key}" if path else key
+        )
     return data[key]
 
 
@@ -58,20 +63,26 @@ def _money(value: Any, path: str) -> Decimal:
         # str() first: the docs' examples send some amounts as JSON numbers.
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise PayloadError(f"{value!r} is not an amount", path=path) from None
+        raise PayloadError(
+            Phrase(gettext_noop("%(value)r is not an amount"), value=value), path=path
+        ) from None
     if not amount.is_finite():
-        raise PayloadError(f"{value!r} is not an amount", path=path)
+        raise PayloadError(
+            Phrase(gettext_noop("%(value)r is not an amount"), value=value), path=path
+        )
     return amount
 
 
 def gmt_moment(value: Any, path: str) -> datetime:
     """A `*_gmt` date ("2017-03-22T19:28:02", no offset) as an aware UTC datetime."""
     if not isinstance(value, str) or not value:
-        raise PayloadError("is not a date", path=path)
+        raise PayloadError(gettext_noop("is not a date"), path=path)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise PayloadError(f"{value!r} is not a date", path=path) from None
+        raise PayloadError(
+            Phrase(gettext_noop("%(value)r is not a date"), value=value), path=path
+        ) from None
     return (
         moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     )
@@ -129,7 +140,8 @@ def _line(item: Any, index: int, skus: Mapping[str, str]) -> CanonicalLine:
     quantity = _field(item, "quantity", path)
     if not isinstance(quantity, int):
         raise PayloadError(
-            f"{quantity!r} is not a whole number", path=f"{path}.quantity"
+            Phrase(gettext_noop("%(value)r is not a whole number"), value=quantity),
+            path=f"{path}.quantity",
         )
     subtotal = _money(item.get("subtotal"), f"{path}.subtotal")
     total = _money(item.get("total"), f"{path}.total")
@@ -258,11 +270,14 @@ def order_to_canonical(
     SKU typed in the store. Raises: PayloadError naming the field.
     """
     if not isinstance(data, Mapping):
-        raise PayloadError("the order is not a JSON object")
+        raise PayloadError(gettext_noop("the order is not a JSON object"))
     order_id = str(_field(data, "id", ""))
     status = str(_field(data, "status", ""))
     if status not in STATUS:
-        raise PayloadError(f"unknown order status {status!r}", path="status")
+        raise PayloadError(
+            Phrase(gettext_noop("unknown order status %(status)r"), status=status),
+            path="status",
+        )
     currency = str(_field(data, "currency", "")).upper()
     placed_at = gmt_moment(_field(data, "date_created_gmt", ""), "date_created_gmt")
     modified_at = gmt_moment(_field(data, "date_modified_gmt", ""), "date_modified_gmt")

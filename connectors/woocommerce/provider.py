@@ -52,7 +52,9 @@ def _body(receipt: WebhookReceipt) -> Any:
         # Decimal: money must never pass through a float.
         return json.loads(receipt.body, parse_float=Decimal)
     except ValueError as exc:
-        raise PayloadError(f"the body is not JSON ({exc})") from None
+        raise PayloadError(
+            Phrase(gettext_noop("the body is not JSON (%(error)s)"), error=str(exc))
+        ) from None
 
 
 def _ingest(*, receipt: WebhookReceipt, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def _ingest(*, receipt: WebhookReceipt, data: Mapping[str, Any]) -> dict[str, An
 
 def _order_body(receipt: WebhookReceipt, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or "id" not in body:
-        raise PayloadError("the order payload has no id")
+        raise PayloadError(gettext_noop("the order payload has no id"))
     modified = gmt_moment(body.get("date_modified_gmt"), "date_modified_gmt")
     if order_version_is_stored(
         channel_id=receipt.channel_id,
@@ -112,13 +114,18 @@ def _order_deleted(receipt: WebhookReceipt, body: Any) -> dict[str, Any]:
     """order.deleted carries only the id: read what the store has now (the trashed
     order, cancelled here), or report an order deleted for good."""
     if not isinstance(body, dict) or "id" not in body:
-        raise PayloadError("the deletion payload has no id")
+        raise PayloadError(gettext_noop("the deletion payload has no id"))
     order_id = str(body["id"])
     data = woo_order_fetch(woo_client_for(receipt.channel), order_id)
     if data is None:
         raise ConnectorError(
-            f"Order {order_id} was deleted for good in the store; cancel it here by "
-            "hand if it must not ship.",
+            Phrase(
+                gettext_noop(
+                    "Order %(order_id)s was deleted for good in the store; cancel it "
+                    "here by hand if it must not ship."
+                ),
+                order_id=order_id,
+            ),
             order_id=order_id,
         )
     return _ingest(receipt=receipt, data=data)
@@ -139,7 +146,12 @@ def webhook_process(*, receipt: WebhookReceipt) -> dict[str, Any]:
         return _order_deleted(receipt, body)
     if topic == "product.updated":
         return stock_drift_record(channel=receipt.channel, body=body)
-    raise ConnectorError(f"Webhooks of topic {topic!r} are not handled.", topic=topic)
+    raise ConnectorError(
+        Phrase(
+            gettext_noop("Webhooks of topic %(topic)r are not handled."), topic=topic
+        ),
+        topic=topic,
+    )
 
 
 def orders_pages(*, channel: Channel, window: OrdersWindow) -> Iterator[OrdersPage]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from connectors.exceptions import ChannelUnauthorizedError, PayloadError
 from connectors.models import Channel
@@ -26,6 +27,7 @@ from connectors.woocommerce.client import (
     WooNotFoundError,
 )
 from connectors.woocommerce.mappers import order_to_canonical, store_variant_id
+from erp.core.text import Phrase
 from orders.canonical import CanonicalOrder
 
 
@@ -37,14 +39,21 @@ def woo_client_for(channel: Channel, **options: Any) -> WooClient:
     """
     if channel.requires_reauthorization:
         raise ChannelUnauthorizedError(
-            f"Store {channel.code} needs new REST API keys: {channel.auth_error}",
+            Phrase(
+                gettext_noop("Store %(code)s needs new REST API keys: %(error)s"),
+                code=channel.code,
+                error=channel.auth_error,
+            ),
             channel_id=channel.pk,
         )
     credentials = channel.credentials or {}
     key, secret = credentials.get("consumer_key"), credentials.get("consumer_secret")
     if not key or not secret:
         raise ChannelUnauthorizedError(
-            f"Store {channel.code} has no WooCommerce REST API keys.",
+            Phrase(
+                gettext_noop("Store %(code)s has no WooCommerce REST API keys."),
+                code=channel.code,
+            ),
             channel_id=channel.pk,
         )
     channel_id = channel.pk
@@ -114,7 +123,7 @@ def woo_store_check(
     currency = str(values.get("woocommerce_currency") or "").upper()
     if len(currency) != 3:
         raise PayloadError(
-            "the store's general settings have no woocommerce_currency",
+            gettext_noop("the store's general settings have no woocommerce_currency"),
             path="settings/general",
         )
     return StoreCheck(currency=currency, settings_read=len(values))
@@ -127,7 +136,9 @@ def woo_order_fetch(client: WooClient, order_id: str) -> dict[str, Any] | None:
     except WooNotFoundError:
         return None
     if not isinstance(data, dict):
-        raise PayloadError("the order is not a JSON object", path=f"orders/{order_id}")
+        raise PayloadError(
+            gettext_noop("the order is not a JSON object"), path=f"orders/{order_id}"
+        )
     return data
 
 
@@ -149,7 +160,7 @@ def canonical_order_for(
     """A Woo order as the canonical order: refunds read in full, SKUs through the
     listing map. Raises: PayloadError, ConnectorTransientError."""
     if not isinstance(data, Mapping):
-        raise PayloadError("the order is not a JSON object")
+        raise PayloadError(gettext_noop("the order is not a JSON object"))
     variants = [
         store_variant_id(item)
         for item in data.get("line_items") or []

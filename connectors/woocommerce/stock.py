@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connectors.models import Channel, ChannelListing
 from connectors.providers import StockPushResult
@@ -130,7 +131,7 @@ def _batch_set(
                     "error": (
                         f"{error.get('code')}: {error.get('message')}"
                         if isinstance(error, dict)
-                        else "The store did not answer for this product."
+                        else gettext_noop("The store did not answer for this product.")
                     ),
                 }
             )

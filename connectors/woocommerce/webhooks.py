@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -26,6 +27,7 @@ from connectors.intake import (
 )
 from connectors.models import Channel, ChannelKind, WebhookReceiptStatus
 from connectors.services import webhook_receipt_record, webhook_receipt_reject
+from erp.core.text import Phrase
 
 logger = logging.getLogger(__name__)
 
@@ -118,13 +120,18 @@ def woocommerce_webhook(request: HttpRequest, channel_code: str) -> HttpResponse
     topic = header_first(request.headers, (TOPIC_HEADER,))
     secret = str((channel.credentials or {}).get("webhook_secret") or "")
     if not secret:
-        reason = "No webhook secret is configured for this store."
+        reason = gettext_noop("No webhook secret is configured for this store.")
     elif not signature:
-        reason = f"The {SIGNATURE_HEADER} header is missing."
+        reason = Phrase(
+            gettext_noop("The %(header)s header is missing."), header=SIGNATURE_HEADER
+        )
     elif not woocommerce_signature_is_valid(
         secret=secret, body=body, signature=signature
     ):
-        reason = f"The {SIGNATURE_HEADER} signature does not match the body."
+        reason = Phrase(
+            gettext_noop("The %(header)s signature does not match the body."),
+            header=SIGNATURE_HEADER,
+        )
     else:
         reason = ""
     if reason:
@@ -146,7 +153,10 @@ def woocommerce_webhook(request: HttpRequest, channel_code: str) -> HttpResponse
             topic=topic,
             body=body,
             headers=headers,
-            reason=f"The body is not JSON ({exc.__class__.__name__}).",
+            reason=Phrase(
+                gettext_noop("The body is not JSON (%(error)s)."),
+                error=exc.__class__.__name__,
+            ),
             status_code=400,
             receipt_status=WebhookReceiptStatus.FAILED,
         )
@@ -156,7 +166,9 @@ def woocommerce_webhook(request: HttpRequest, channel_code: str) -> HttpResponse
             topic=topic,
             body=body,
             headers=headers,
-            reason=f"The {TOPIC_HEADER} header is missing.",
+            reason=Phrase(
+                gettext_noop("The %(header)s header is missing."), header=TOPIC_HEADER
+            ),
             status_code=400,
             receipt_status=WebhookReceiptStatus.FAILED,
         )

@@ -8,6 +8,8 @@ Mark each template with gettext_noop() where it is written, so makemessages find
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -104,3 +106,76 @@ def phrase_render(entry: Mapping[str, Any], *, fallback_key: str = "message") ->
     except (KeyError, TypeError, ValueError):
         # A translation that no longer fits its values must not break the page.
         return str(entry.get(fallback_key) or "")
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[srdif]")
+# Templates with less fixed text than this would match almost any sentence, unless
+# their module vouches for them (text_template_allow).
+_MIN_LITERAL = 4
+_ALLOWED_SHORT: set[str] = set()
+
+
+def text_template_allow(template: str) -> str:
+    """Let text_say_again use a template with little fixed text, e.g. "%(path)s: %(problem)s"."""
+    _ALLOWED_SHORT.add(template)
+    _patterns.cache_clear()
+    return template
+
+
+@functools.lru_cache(maxsize=8)
+def _patterns(language: str) -> list[tuple[int, re.Pattern[str], str]]:
+    """Every msgid of the active catalogue with placeholders, as a pattern, longest first."""
+    catalog = translation.trans_real.translation(language)._catalog  # type: ignore[attr-defined]
+    found = []
+    for msgid in catalog.keys():  # noqa: SIM118 (TranslationCatalog is not iterable)
+        if not isinstance(msgid, str) or "%(" not in msgid:
+            continue
+        literal = _PLACEHOLDER.sub("", msgid)
+        if len(literal.strip()) < _MIN_LITERAL and msgid not in _ALLOWED_SHORT:
+            continue
+        pattern, seen, last = [], set(), 0
+        for match in _PLACEHOLDER.finditer(msgid):
+            pattern.append(re.escape(msgid[last : match.start()]))
+            name = match.group(1)
+            pattern.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+            seen.add(name)
+            last = match.end()
+        pattern.append(re.escape(msgid[last:]))
+        found.append((len(literal), re.compile("".join(pattern), re.DOTALL), msgid))
+    found.sort(key=lambda item: -item[0])
+    return found
+
+
+def text_say_again(text: str, *, depth: int = 2) -> str:
+    """Show English text a worker stored (a Phrase's str) in the active language.
+
+    For plain-text columns that keep only the English rendering (receipt errors, sync
+    messages): the text is matched against the catalogue's own msgids, placeholders
+    included, and the values found are put into the translation.
+    """
+    if not text:
+        return text
+    language = translation.get_language()
+    if not language or language.split("-")[0] == "en":
+        return text
+    translated = gettext(text)
+    if translated != text:
+        return translated
+    for _size, pattern, msgid in _patterns(language):
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        # Only sentences inside are said again: a single word is a name or a path.
+        values = {
+            name: text_say_again(value, depth=depth - 1)
+            if depth > 0 and " " in value
+            else value
+            for name, value in match.groupdict().items()
+        }
+        # The values are already text: every conversion becomes %s.
+        target = _PLACEHOLDER.sub(lambda m: f"%({m.group(1)})s", gettext(msgid))
+        try:
+            return target % values
+        except (KeyError, TypeError, ValueError):
+            return text
+    return text

@@ -54,3 +54,24 @@ def test_money_uses_the_currency_minor_units_and_grouping():
         assert money("1234.5", "USD") == "1,234.50 USD"
         assert money("1234.5", "JPY") == "1,235 JPY"
     assert money(None, "USD") == ""
+
+
+def test_stored_english_text_is_said_again_in_chinese_with_its_values():
+    from django.core.management import call_command
+
+    from erp.core.text import text_say_again
+
+    call_command("compile_catalogues", verbosity=0)
+    translation.trans_real._translations.clear()  # a fresh catalogue, as a new process
+    text_say_again.__globals__["_patterns"].cache_clear()
+    stored = "Gave up after 5 attempts. Shopify call failed 4 times; last: timed out"
+
+    with translation.override("zh-hans"):
+        said = text_say_again(stored)
+        unknown = text_say_again("Something no catalogue knows.")
+    with translation.override("en"):
+        english = text_say_again(stored)
+
+    assert said == "尝试 5 次后放弃。Shopify 调用失败 4 次；最后一次：超时"
+    assert unknown == "Something no catalogue knows."
+    assert english == stored
