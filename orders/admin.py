@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from erp.core.admin import ReadOnlyAdmin
+from erp.core.admin import ReadOnlyAdmin, money_display
 from erp.core.exceptions import ApplicationError
 from erp.core.templatetags.erp import money
 from erp.core.text import phrase_render
@@ -116,12 +116,18 @@ class OrderLineInline(admin.TabularInline):
         "sku",
         "title",
         "quantity",
-        "unit_price",
-        "discount_total",
+        "unit_price_money",
+        "discount_total_money",
         "is_removed",
         "allocated_from",
     ]
     readonly_fields = fields
+    unit_price_money = money_display(
+        OrderLine, "unit_price", currency=lambda line: line.order.currency
+    )
+    discount_total_money = money_display(
+        OrderLine, "discount_total", currency=lambda line: line.order.currency
+    )
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -218,11 +224,11 @@ class OrderAdmin(ReadOnlyAdmin):
             {
                 "fields": [
                     "currency",
-                    "subtotal",
-                    "discount_total",
-                    "shipping_total",
-                    "tax_total",
-                    "total",
+                    "subtotal_money",
+                    "discount_total_money",
+                    "shipping_total_money",
+                    "tax_total_money",
+                    "total_money",
                     "financial_status",
                 ]
             },
@@ -256,6 +262,11 @@ class OrderAdmin(ReadOnlyAdmin):
             },
         ),
     ]
+    subtotal_money = money_display(Order, "subtotal")
+    discount_total_money = money_display(Order, "discount_total")
+    shipping_total_money = money_display(Order, "shipping_total")
+    tax_total_money = money_display(Order, "tax_total")
+    total_money = money_display(Order, "total")
     readonly_fields = [
         "hold_reasons_display",
         "review_flags_display",
@@ -440,8 +451,9 @@ class CustomerOrderInline(admin.TabularInline):
     fk_name = "customer"
     extra = 0
     can_delete = False
-    fields = ["number", "channel", "status", "total", "currency", "placed_at"]
+    fields = ["number", "channel", "status", "total_money", "placed_at"]
     readonly_fields = fields
+    total_money = money_display(Order, "total")
     ordering = ["-placed_at"]
     show_change_link = True
     verbose_name_plural = _("order history")

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from erp.core.exceptions import ApplicationError
 from erp.core.models import OutboxMessage, WorkerHeartbeat
 from erp.core.outbox import outbox_message_retry
+from erp.core.templatetags.erp import money
+
+
+def money_display(
+    model: type[Model], name: str, *, currency: Callable[[Any], str] | None = None
+) -> Callable[[Any, Any], str]:
+    """A read-only admin field showing a money column as people read it (52.30 USD).
+
+    The column keeps four decimals; the page shows the currency's own, grouped per
+    language. `currency` finds the code when the row has no `currency` of its own.
+    """
+
+    def show(admin_self: Any, obj: Any) -> str:
+        code = currency(obj) if currency else getattr(obj, "currency", "")
+        return money(getattr(obj, name), code) or "—"
+
+    show.__name__ = f"{name}_money"
+    return admin.display(
+        description=model._meta.get_field(name).verbose_name, ordering=name
+    )(show)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -93,6 +93,29 @@ def test_order_page_shows_lines_allocations_and_timeline_read_only(channel, stoc
     assert 'name="_save"' not in body
 
 
+def test_order_page_shows_money_in_the_currency_and_language_of_the_reader(
+    channel, stock, ops
+):
+    from decimal import Decimal
+
+    stock("SKU-A", 5)
+    order = _ingest(channel, lines=[("SKU-A", 1000, "1.25")])
+    Order.objects.filter(pk=order.pk).update(tax_total=Decimal("7.5"))
+
+    english = ops.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    ops.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+    chinese = ops.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+
+    # The columns keep four decimals; the page shows the currency's two, grouped.
+    assert "1,250.00 USD" in english
+    assert "7.50 USD" in english
+    assert "1.2500" not in english
+    assert "1250.0000" not in english
+    assert "1,250.0000" not in english
+    assert "1.25 USD" in english  # the line's unit price
+    assert "1250.00 USD" in chinese  # zh-Hans writes no thousands separator
+
+
 def test_rule_dry_run_page_lists_what_would_fire(channel, stock, ops, admin_client):
     stock("SKU-A", 50)
     _ingest(channel, external_id="1", lines=[("SKU-A", 20, "10.00")])
