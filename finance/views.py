@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -170,8 +171,14 @@ def profit_report(request: HttpRequest) -> HttpResponse:
     ]
     if request.GET.get("format") == "xlsx":
         content = xlsx_table(
-            title="Profit",
-            header=[group_by, "orders", *figures, "margin %", "currency"],
+            title=gettext("Profit"),
+            header=[
+                str(GROUP_LABELS.get(group_by, group_by)),
+                gettext("orders"),
+                *(str(FIGURE_LABELS.get(f, f)) for f in figures),
+                gettext("margin %"),
+                gettext("currency"),
+            ],
             rows=[
                 [
                     r.label,
@@ -257,20 +264,20 @@ def payments_report(request: HttpRequest) -> HttpResponse:
     payments = payment_list_for_report(filters=filters)
     if request.GET.get("format") == "xlsx":
         content = xlsx_table(
-            title="Payments",
+            title=gettext("Payments"),
             header=[
-                "processed at",
-                "order",
-                "store",
-                "gateway",
-                "kind",
-                "amount",
-                "currency",
-                "customer paid",
-                "customer currency",
-                "fee",
-                "fee currency",
-                "transaction",
+                gettext("processed at"),
+                gettext("order"),
+                gettext("store"),
+                gettext("gateway"),
+                gettext("kind"),
+                gettext("amount"),
+                gettext("currency"),
+                gettext("customer paid"),
+                gettext("customer currency"),
+                gettext("fee"),
+                gettext("fee currency"),
+                gettext("transaction"),
             ],
             rows=[
                 [
@@ -372,17 +379,17 @@ def reconciliation_report(request: HttpRequest) -> HttpResponse:
     differences, status, kind = _differences(request)
     if request.GET.get("format") == "xlsx":
         content = xlsx_table(
-            title="Differences",
+            title=gettext("Differences"),
             header=[
-                "id",
-                "difference",
-                "status",
-                "order",
-                "currency",
-                "expected",
-                "found",
-                "detail",
-                "notes",
+                gettext("id"),
+                gettext("difference"),
+                gettext("status"),
+                gettext("order"),
+                gettext("currency"),
+                gettext("expected"),
+                gettext("found"),
+                gettext("detail"),
+                gettext("notes"),
             ],
             rows=[
                 [

@@ -10,9 +10,10 @@ from collections.abc import Collection
 from typing import Any
 
 import tablib
+from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -46,6 +47,48 @@ STOCK_COUNT_INFO_COLUMNS = (
     "quantity_on_hand",
     "quantity_allocated",
 )
+
+# Column headers in the reader's language. The msgids are the column codes (what the
+# English export writes and the import documents); an import accepts a column's code or
+# its label in any of the site's languages, so a file exported in Chinese goes back in.
+COLUMN_LABELS = {
+    "sku": gettext_noop("sku"),
+    "title": gettext_noop("title"),
+    "barcode": gettext_noop("barcode"),
+    "weight_grams": gettext_noop("weight_grams"),
+    "length_mm": gettext_noop("length_mm"),
+    "width_mm": gettext_noop("width_mm"),
+    "height_mm": gettext_noop("height_mm"),
+    "hs_code": gettext_noop("hs_code"),
+    "country_of_origin": gettext_noop("country_of_origin"),
+    "unit_cost": gettext_noop("unit_cost"),
+    "cost_currency": gettext_noop("cost_currency"),
+    "is_lot_tracked": gettext_noop("is_lot_tracked"),
+    "shelf_life_days": gettext_noop("shelf_life_days"),
+    "is_active": gettext_noop("is_active"),
+    "warehouse": gettext_noop("warehouse"),
+    "lot": gettext_noop("lot"),
+    "lot_expires_on": gettext_noop("lot_expires_on"),
+    "quantity_on_hand": gettext_noop("quantity_on_hand"),
+    "quantity_allocated": gettext_noop("quantity_allocated"),
+    "counted_quantity": gettext_noop("counted_quantity"),
+    "reason": gettext_noop("reason"),
+}
+
+
+def column_label(code: str) -> str:
+    """A column's header in the active language (the code itself in English)."""
+    return gettext(COLUMN_LABELS[code]) if code in COLUMN_LABELS else code
+
+
+def _column_code(header: str) -> str:
+    """The column code a header names, whichever language the file was exported in."""
+    for code, label in COLUMN_LABELS.items():
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                if gettext(label).strip().lower() == header:
+                    return code
+    return header
 
 
 class ImportFileError(ApplicationError):
@@ -95,7 +138,9 @@ def dataset_load(
             gettext("The file could not be read as %(file_format)s (%(name)s).")
             % {"file_format": file_format.upper(), "name": exc.__class__.__name__}
         ) from None
-    headers = [str(h or "").strip().lower() for h in (dataset.headers or [])]
+    headers = [
+        _column_code(str(h or "").strip().lower()) for h in (dataset.headers or [])
+    ]
     dataset.headers = headers
     missing = [c for c in required if c not in headers]
     unknown = [h for h in headers if h and h not in allowed]
@@ -199,6 +244,7 @@ class StockCountResource(resources.Resource):
 
 
 def _export(dataset: tablib.Dataset, file_format: str) -> bytes:
+    dataset.headers = [column_label(h) for h in dataset.headers or []]
     data = _format(file_format).export_data(dataset)
     return data.encode("utf-8") if isinstance(data, str) else data
 

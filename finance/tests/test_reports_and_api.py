@@ -303,3 +303,30 @@ def test_ops_cannot_use_the_finance_api(ops_user):
         ).status_code
         == 403
     )
+
+
+def test_xlsx_headers_follow_the_readers_language(finance_client):
+    from django.core.management import call_command
+
+    call_command("compile_catalogues", verbosity=0)
+    finance_client.post("/i18n/language/", {"language": "zh-hans", "next": "/"})
+
+    exports = {
+        name: load_workbook(
+            io.BytesIO(finance_client.get(reverse(name), params).content)
+        ).active
+        for name, params in [
+            ("finance:profit", {"group_by": "country", "format": "xlsx"}),
+            ("finance:payments", {"format": "xlsx"}),
+            ("finance:reconciliation", {"status": "all", "format": "xlsx"}),
+        ]
+    }
+
+    headers = {name: [c.value for c in sheet[1]] for name, sheet in exports.items()}
+    assert headers["finance:profit"][:3] == ["国家", "订单", "收入"]
+    assert headers["finance:payments"][:3] == ["处理时间", "订单", "店铺"]
+    assert headers["finance:reconciliation"][:3] == ["编号", "差异", "状态"]
+    assert exports["finance:reconciliation"].title == "差异"
+    assert not any(
+        h.isascii() and h.isalpha() for hs in headers.values() for h in hs if h
+    )

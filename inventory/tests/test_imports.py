@@ -110,6 +110,25 @@ def test_product_export_round_trips():
     assert Product.objects.get(sku="TEE-1").title == "Tee, black"
 
 
+def test_product_export_in_chinese_has_chinese_headers_and_goes_back_in():
+    from django.core.management import call_command
+    from django.utils import translation
+
+    call_command("compile_catalogues", verbosity=0)
+    ProductFactory(sku="TEE-2", title="Tee, white", weight_grams=175)
+
+    with translation.override("zh-hans"):
+        content = product_export(queryset=Product.objects.all(), file_format="csv")
+    Product.objects.all().delete()
+    report = product_import(content=content, file_format="csv")
+
+    header = content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[:4] == ["SKU", "名称", "条码", "重量（克）"]
+    assert "sku" not in header
+    assert report.committed, report.errors
+    assert Product.objects.get(sku="TEE-2").weight_grams == 175
+
+
 def test_stock_count_sheet_round_trip_adjusts_only_changed_rows(
     product, warehouse, ops_user, assert_ledger_consistent
 ):
