@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection
+from django.db.models import Model
 
 # One registry of advisory-lock namespaces, so two features never share a key by accident.
 ADVISORY_LOCK_NAMESPACES = {
@@ -52,3 +55,42 @@ def advisory_xact_lock(namespace: str, key: str | int) -> None:
             "SELECT pg_advisory_xact_lock(%s, %s)",
             [ns, int.from_bytes(digest, "big", signed=True)],
         )
+
+
+def bulk_update_rows(
+    model: type[Model], objs: Sequence[Model], fields: Sequence[str]
+) -> None:
+    """Write `fields` of many rows in one UPDATE ... FROM (VALUES ...) on PostgreSQL.
+
+    Django's bulk_update builds one CASE per field with a WHEN per row, which costs
+    more CPU than the statement itself for a page of a hundred rows. Rows are written
+    in the order given (callers sort by pk, the lock order). Other databases fall back
+    to bulk_update.
+    """
+    if not objs:
+        return
+    if not is_postgres():
+        model._default_manager.bulk_update(objs, list(fields))
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    casts = [f"%s::{field.db_type(connection)}" for field in columns]
+    row = "(" + ", ".join(casts) + ")"
+    params: list[Any] = []
+    for obj in objs:
+        for field in columns:
+            params.append(
+                field.get_db_prep_save(getattr(obj, field.attname), connection)
+            )
+    table = quote(meta.db_table)
+    pk = quote(meta.pk.column)
+    names = ", ".join(quote(field.column) for field in columns)
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:]
+    )
+    values = ", ".join([row] * len(objs))
+    # Only quoted names of the model go into the text; every value is a parameter.
+    sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v ({names}) WHERE {table}.{pk} = v.{pk}"  # noqa: S608, E501
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from erp.core.db import bulk_update_rows
 from inventory.choices import StockMovementType
 from inventory.exceptions import StockRuleError
 from inventory.models import Allocation, StockItem, StockMovement, Transfer
@@ -122,8 +123,8 @@ def stock_changes_apply(
             updated_at=now,
         )
     else:
-        StockItem.objects.bulk_update(
-            ordered, ["quantity_on_hand", "quantity_allocated", "updated_at"]
+        bulk_update_rows(
+            StockItem, ordered, ["quantity_on_hand", "quantity_allocated", "updated_at"]
         )
     StockMovement.objects.bulk_create(movements)
     stock_levels_changed(
