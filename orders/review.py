@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext_noop
@@ -315,7 +316,7 @@ def _same_items(lines: Iterable[OrderLine]) -> list[tuple[str, int]]:
 
 
 class DuplicateIndex:
-    """Orders of a page's customers near its dates, read in two queries for all of it.
+    """Orders of a page's customers near its dates, read in one query for all of it.
 
     Gives each order of the page what ReviewFacts.duplicates gives one order, except
     that an order never counts one placed after it in the same page: the page is
@@ -331,31 +332,41 @@ class DuplicateIndex:
     ) -> None:
         self._lines = lines
         self._position = {order.pk: n for n, order in enumerate(orders)}
-        self._by_customer: dict[int, list[Order]] = {}
+        # customer -> [(placed_at, pk, number, items)], newest first.
+        self._by_customer: dict[int, list[tuple[Any, int, str, list]]] = {}
         customers = {o.customer_id for o in orders if o.customer_id is not None}
         if not customers:
             return
         window = timedelta(hours=window_hours)
-        nearby = (
-            Order.objects.filter(
-                customer_id__in=customers,
-                placed_at__gte=min(o.placed_at for o in orders) - window,
-                placed_at__lte=max(o.placed_at for o in orders) + window,
+        # One query over the lines: an order without active lines matches nothing.
+        found: dict[int, tuple[Any, int, str, int, list[tuple[str, int]]]] = {}
+        for order_id, number, placed_at, customer_id, sku, quantity in (
+            OrderLine.objects.filter(
+                is_removed=False,
+                order__customer_id__in=customers,
+                order__placed_at__gte=min(o.placed_at for o in orders) - window,
+                order__placed_at__lte=max(o.placed_at for o in orders) + window,
             )
-            .exclude(status=OrderStatus.CANCELLED)
-            .order_by("-placed_at", "-pk")
-            .only("pk", "number", "placed_at", "customer_id")
-            .prefetch_related(
-                Prefetch(
-                    "lines",
-                    queryset=OrderLine.objects.filter(is_removed=False).only(
-                        "order_id", "sku", "quantity"
-                    ),
-                )
+            .exclude(order__status=OrderStatus.CANCELLED)
+            .values_list(
+                "order_id",
+                "order__number",
+                "order__placed_at",
+                "order__customer_id",
+                "sku",
+                "quantity",
             )
-        )
-        for other in nearby:
-            self._by_customer.setdefault(other.customer_id, []).append(other)
+        ):
+            entry = found.setdefault(
+                order_id, (placed_at, order_id, number, customer_id, [])
+            )
+            entry[4].append((sku, quantity))
+        for placed_at, order_id, number, customer_id, items in sorted(
+            found.values(), key=lambda e: (e[0], e[1]), reverse=True
+        ):
+            self._by_customer.setdefault(customer_id, []).append(
+                (placed_at, order_id, number, sorted(items))
+            )
 
     def numbers(self, *, order: Order, window_hours: int) -> list[str]:
         """Numbers of the orders `order` looks like a duplicate of, oldest first."""
@@ -366,19 +377,19 @@ class DuplicateIndex:
         window = timedelta(hours=window_hours)
         position = self._position.get(order.pk)
         candidates = [
-            other
-            for other in self._by_customer.get(order.customer_id, ())
-            if other.pk != order.pk
-            and abs(other.placed_at - order.placed_at) <= window
-            and not (
-                position is not None and self._position.get(other.pk, -1) > position
+            (placed_at, number, other_items)
+            for placed_at, other_id, number, other_items in self._by_customer.get(
+                order.customer_id, ()
             )
-            and len(other.lines.all()) == len(own)
+            if other_id != order.pk
+            and abs(placed_at - order.placed_at) <= window
+            and not (
+                position is not None and self._position.get(other_id, -1) > position
+            )
+            and len(other_items) == len(own)
         ][:MAX_DUPLICATE_CANDIDATES]
-        found = [
-            other for other in candidates if _same_items(other.lines.all()) == items
-        ]
-        return [other.number for other in sorted(found, key=lambda o: o.placed_at)]
+        found = [(p, n) for p, n, other_items in candidates if other_items == items]
+        return [number for _, number in sorted(found, key=lambda f: f[0])]
 
 
 def _payment_not_captured(rule: ReviewRule, facts: ReviewFacts) -> str | None:

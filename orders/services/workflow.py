@@ -11,7 +11,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from erp.core.db import set_local_lock_timeout
+from erp.core.db import bulk_update_rows, set_local_lock_timeout
 from erp.core.exceptions import ApplicationError
 from erp.core.outbox import outbox_enqueue
 from erp.core.text import Join, Phrase
@@ -171,7 +171,6 @@ class _Page:
         self.duplicates: DuplicateIndex | None = None
         if review:
             self._read_review_facts(rules)
-        prefetch_related_objects(list(orders), "channel")
         product_ids = {
             line.product_id
             for order_lines in self.lines.values()
@@ -221,6 +220,11 @@ class _Page:
             ),
         )
 
+    def allows_split(self, order: Order) -> bool:
+        """Whether the order's store allows split shipments (stores read once, if asked)."""
+        prefetch_related_objects(list(self.orders), "channel")
+        return order.channel.allow_split_shipments
+
     def touch(self, order: Order, *, bump: bool = True) -> None:
         """The order's decision fields changed; `bump` counts it as a new version."""
         if bump:
@@ -266,7 +270,7 @@ class _Page:
         if len(changed) == 1:
             changed[0].save(update_fields=list(_DECISION_FIELDS))
         else:
-            Order.objects.bulk_update(changed, list(_DECISION_FIELDS))
+            bulk_update_rows(Order, changed, _DECISION_FIELDS)
         self._dirty = {}
 
 
@@ -334,7 +338,7 @@ def _allocate_one(
         return decision
 
     serving = facts.serving_warehouses
-    if order.channel.allow_split_shipments and len(serving) > 1:
+    if len(serving) > 1 and page.allows_split(order):
         plan = _split_plan(
             requests=requests, warehouses=serving, sellable=facts.sellable
         )
@@ -400,7 +404,7 @@ def _allocate_one(
     else:
         reason = Phrase(
             gettext_noop("Waiting for stock: no single warehouse has every line.")
-            if order.channel.allow_split_shipments
+            if page.allows_split(order)
             else gettext_noop(
                 "Waiting for stock: no single warehouse has every line and this store "
                 "does not allow split shipments."
