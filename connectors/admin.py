@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, time
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from connectors.jobs import BACKFILL_JOB
 from connectors.models import (
     Channel,
     ChannelKind,
@@ -26,7 +33,8 @@ from connectors.services import webhook_receipt_retry
 from connectors.tasks import channel_sync_task
 from erp.core.admin import ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
-from erp.core.text import text_say_again
+from erp.core.jobs import job_request
+from erp.core.text import Phrase, text_say_again
 
 
 class ChannelAdminForm(forms.ModelForm):
@@ -77,6 +85,25 @@ class ChannelAdminForm(forms.ModelForm):
         return channel
 
 
+class BackfillForm(forms.Form):
+    """The window of order history to read from a store."""
+
+    created_from = forms.DateField(
+        label=_("Orders placed from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("Orders placed to (inclusive)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The window ends before it starts."))
+        return data
+
+
 @admin.register(ChannelLocation)
 class ChannelLocationAdmin(admin.ModelAdmin):
     """A store's locations and the warehouses whose stock each one shows."""
@@ -107,6 +134,7 @@ class ChannelAdmin(admin.ModelAdmin):
         "auth_error_text",
         "auth_failed_at",
         "connect",
+        "backfill",
     ]
 
     @admin.display(description=_("why it needs reconnecting"))
@@ -119,6 +147,68 @@ class ChannelAdmin(admin.ModelAdmin):
             return "—"
         url = reverse("connectors:shopify-oauth-start", args=[obj.code])
         return format_html('<a href="{}">{}</a>', url, _("Connect with Shopify"))
+
+    @admin.display(description=_("order history"))
+    def backfill(self, obj: Channel) -> str:
+        url = reverse("admin:connectors_channel_backfill", args=[obj.pk])
+        return format_html(
+            '<a href="{}" id="backfill-link">{}</a>', url, _("Backfill order history…")
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<path:object_id>/backfill/",
+                self.admin_site.admin_view(self.backfill_view),
+                name="connectors_channel_backfill",
+            ),
+            *super().get_urls(),
+        ]
+
+    def backfill_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Ask for a window, start the backfill as a job, follow it on its page."""
+        channel = self.get_object(request, unquote(object_id))
+        if channel is None or not request.user.has_perm("connectors.change_channel"):
+            raise PermissionDenied
+        form = BackfillForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            start, end = (
+                form.cleaned_data["created_from"],
+                form.cleaned_data["created_to"],
+            )
+            job = job_request(
+                kind=BACKFILL_JOB,
+                title=Phrase(
+                    gettext_noop(
+                        "Backfill of %(store)s: orders placed %(start)s to %(end)s"
+                    ),
+                    store=channel.code,
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                ),
+                params={
+                    "channel_id": channel.pk,
+                    "created_from": datetime.combine(start, time.min, UTC).isoformat(),
+                    "created_to": datetime.combine(end, time.max, UTC).isoformat(),
+                    "back_url": reverse(
+                        "admin:connectors_channel_change", args=[channel.pk]
+                    ),
+                    "back_label": Phrase(gettext_noop("Back to the store")).as_dict(),
+                },
+                requested_by_id=request.user.pk,
+            )
+            return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
+        return TemplateResponse(
+            request,
+            "admin/connectors/channel/backfill.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": channel,
+                "title": _("Backfill order history of %(store)s") % {"store": channel},
+                "form": form,
+            },
+        )
 
     @admin.display(description=_("stored credentials"))
     def stored_credentials(self, obj: Channel) -> str:
@@ -139,6 +229,8 @@ class ChannelAdmin(admin.ModelAdmin):
             "stored_credentials",
             "connect",
         ]
+        if obj is not None and request.user.has_perm("connectors.change_channel"):
+            fields.append("backfill")
         if obj is not None and obj.auth_error:
             fields.append("auth_error_text")
         if request.user.has_perm("connectors.change_channel"):

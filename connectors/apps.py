@@ -9,4 +9,8 @@ class ConnectorsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the outbox handlers of the topics the stores must learn; lower apps
         # enqueue them without importing connectors.
-        from connectors import handlers  # noqa: F401
+        # Registers the runner of store backfills started from the admin (erp.core.jobs).
+        from connectors import (
+            handlers,  # noqa: F401
+            jobs,  # noqa: F401
+        )

@@ -6,15 +6,21 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from erp.core.admin import ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
+from erp.core.jobs import job_request
+from erp.core.text import Phrase
+from logistics.jobs import LABELS_JOB, shipment_label_buy_best
 from logistics.models import (
     CarrierAccount,
     CarrierService,
@@ -32,12 +38,15 @@ from logistics.models import (
     ShippingRule,
     TrackingEvent,
 )
-from logistics.services.labels import shipment_buy_label, shipment_void
+from logistics.services.labels import shipment_void
 from logistics.services.printing import shipments_print_batch
-from logistics.services.selection import shipment_select_service
 from logistics.services.shipments import shipment_tracking_number_set
 from logistics.services.tracking import shipments_track_poll
 from logistics.services.webhooks import carrier_webhook_retry
+
+# Up to this many shipments get their labels within the request; more become a job
+# followed on a progress page (settings.LABELS_INLINE_MAX overrides).
+LABELS_INLINE_MAX = 3
 
 # --- carriers ----------------------------------------------------------------------
 
@@ -407,14 +416,35 @@ class ShipmentAdmin(admin.ModelAdmin):
             self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Choose service and buy labels"), permissions=["ship"])
-    def buy_labels(self, request: HttpRequest, queryset: QuerySet[Shipment]) -> None:
-        def run(shipment_id: int) -> None:
-            shipment = Shipment.objects.get(pk=shipment_id)
-            if shipment.status == "draft":
-                shipment_select_service(shipment_id=shipment_id)
-            shipment_buy_label(shipment_id=shipment_id)
-
-        self._each(request, queryset, run, _("%(count)d label(s) bought."))
+    def buy_labels(
+        self, request: HttpRequest, queryset: QuerySet[Shipment]
+    ) -> HttpResponse | None:
+        shipment_ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        inline_max = getattr(settings, "LABELS_INLINE_MAX", LABELS_INLINE_MAX)
+        if len(shipment_ids) <= inline_max:
+            self._each(
+                request,
+                queryset,
+                lambda pk: shipment_label_buy_best(shipment_id=pk),
+                _("%(count)d label(s) bought."),
+            )
+            return None
+        # Many carrier calls would outlast the request: a worker buys them while a
+        # page follows the progress and ends on a line per shipment.
+        job = job_request(
+            kind=LABELS_JOB,
+            title=Phrase(
+                gettext_noop("Labels for %(count)s shipments"), count=len(shipment_ids)
+            ),
+            params={
+                "shipment_ids": shipment_ids,
+                "back_url": reverse("admin:logistics_shipment_changelist"),
+                "back_label": Phrase(gettext_noop("Back to the shipments")).as_dict(),
+            },
+            total=len(shipment_ids),
+            requested_by_id=request.user.pk,
+        )
+        return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
 
     @admin.action(
         description=_("Print labels, pick lists and packing slips"),

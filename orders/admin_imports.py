@@ -24,11 +24,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from erp.core.exceptions import ApplicationError
+from erp.core.jobs import progress_figures
 from orders.models import Order, OrderImport, OrderImportFormat, OrderImportStatus
 from orders.services.imports import order_import_request, order_import_requeue
-
-# Seconds between reloads of the result page while the worker runs.
-REFRESH_SECONDS = 2
 
 
 class OrderImportUploadForm(forms.Form):
@@ -151,10 +149,13 @@ class OrderImportAdmin(admin.ModelAdmin):
         job = self.get_object(request, unquote(object_id))
         if job is None or not self.has_view_or_change_permission(request, job):
             raise Http404
-        running = job.status in (OrderImportStatus.QUEUED, OrderImportStatus.RUNNING)
-        end = job.finished_at or job.heartbeat_at
-        seconds = (
-            (end - job.started_at).total_seconds() if end and job.started_at else 0
+        progress = progress_figures(
+            done=job.done_count,
+            total=job.total_count,
+            running=job.status in (OrderImportStatus.QUEUED, OrderImportStatus.RUNNING),
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            heartbeat_at=job.heartbeat_at,
         )
         return TemplateResponse(
             request,
@@ -165,14 +166,7 @@ class OrderImportAdmin(admin.ModelAdmin):
                 "original": job,
                 "title": str(job),
                 "job": job,
-                "running": running,
-                "refresh_seconds": REFRESH_SECONDS,
-                "percent": (
-                    round(100 * job.done_count / job.total_count)
-                    if job.total_count
-                    else 0
-                ),
-                "rate": round(job.done_count / seconds) if seconds >= 1 else None,
+                "progress": progress,
                 "check": job.check_report or None,
                 "errors_url": (
                     reverse("admin:orders_orderimport_errors", args=[job.pk])

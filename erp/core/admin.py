@@ -6,12 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from erp.core.exceptions import ApplicationError
-from erp.core.models import OutboxMessage, WorkerHeartbeat
+from erp.core.jobs import job_message, job_progress_figures
+from erp.core.models import Job, OutboxMessage, WorkerHeartbeat
 from erp.core.outbox import outbox_message_retry
 from erp.core.templatetags.erp import money
 
@@ -86,3 +89,80 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["hostname", "beat_at", "delivered_count"]
+
+
+# The result page lists this many items; the counts above it cover them all.
+JOB_ITEMS_SHOWN = 500
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    """Long jobs: the list, and each job's progress page that ends on its result."""
+
+    list_display = [
+        "pk",
+        "title_display",
+        "status",
+        "progress",
+        "failed_count",
+        "requested_by",
+        "created_at",
+    ]
+    list_filter = ["status", "kind"]
+    list_select_related = ["requested_by"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("job"))
+    def title_display(self, job: Job) -> str:
+        return job_message(job.title) or job.kind
+
+    @admin.display(description=_("progress"))
+    def progress(self, job: Job) -> str:
+        return f"{job.done_count} / {job.total_count}"
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Whoever started a job may follow it, even without the right to see them all.
+        if obj is not None and obj.requested_by_id == request.user.pk:
+            return True
+        return super().has_view_permission(request, obj)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        job = self.get_object(request, unquote(object_id))
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404
+        items = list(job.items.order_by("is_success", "pk")[: JOB_ITEMS_SHOWN + 1])
+        shown = [
+            {
+                "label": i.label,
+                "url": i.url,
+                "text": job_message(i.message),
+                "ok": i.is_success,
+            }
+            for i in items[:JOB_ITEMS_SHOWN]
+        ]
+        listed = job.items.count()
+        return TemplateResponse(
+            request,
+            "admin/core/job/result.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": job,
+                "title": self.title_display(job),
+                "job": job,
+                "progress": job_progress_figures(job),
+                "succeeded": job.done_count - job.failed_count,
+                "error": job_message(job.error) if job.error else "",
+                "failures": [i for i in shown if not i["ok"]],
+                "successes": [i for i in shown if i["ok"]],
+                "more": max(listed - JOB_ITEMS_SHOWN, 0),
+                "back_url": job.params.get("back_url", ""),
+                "back_label": job_message(job.params.get("back_label") or {}),
+            },
+        )

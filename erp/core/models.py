@@ -128,3 +128,79 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language or '-'}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIAL = "partial", _("Finished with failures")
+    FAILED = "failed", _("Failed")
+
+
+class Job(TimeStampedModel):
+    """A long job started from a page (store backfill, batch labels): progress and result.
+
+    A worker runs it (erp.core.jobs); the page that follows it reloads until it ends and
+    then lists every item's success or failure.
+    """
+
+    kind = models.CharField(_("kind"), max_length=60)
+    # {"template", "params"} of a Phrase: the page says it in the reader's language.
+    title = models.JSONField(_("title"), default=dict)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    total_count = models.PositiveIntegerField(_("items in all"), default=0)
+    done_count = models.PositiveIntegerField(_("items done"), default=0)
+    failed_count = models.PositiveIntegerField(_("items failed"), default=0)
+    # Why the job stopped before the end, as a stored Phrase.
+    error = models.JSONField(_("error"), default=dict, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        "auth.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [models.Index(fields=["kind", "status"], name="job_kind_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobItem(models.Model):
+    """One item a job handled (a shipment, an order, a page): done or failed, and why."""
+
+    job = models.ForeignKey(
+        Job, on_delete=models.CASCADE, related_name="items", verbose_name=_("job")
+    )
+    label = models.CharField(_("item"), max_length=200)
+    is_success = models.BooleanField(_("succeeded"))
+    # A stored Phrase ({"template", "params"}) or {"message": text} when the text
+    # comes from elsewhere already written.
+    message = models.JSONField(_("message"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["job_id", "pk"]
+        verbose_name = _("job item")
+        verbose_name_plural = _("job items")
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.label} ({'ok' if self.is_success else 'failed'})"

@@ -24,6 +24,9 @@ ROLE_RULES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("connectors", "*", (VIEW,)),
         ("core", "outboxmessage", (VIEW, CHANGE)),
         ("core", "workerheartbeat", (VIEW,)),
+        # Ops follow the long jobs (backfills, batch labels) they and others started.
+        ("core", "job", (VIEW,)),
+        ("core", "jobitem", (VIEW,)),
     ],
     "finance": [
         ("finance", "*", ALL),

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from erp.core.jobs import job_run
 from erp.core.outbox import outbox_drain
 from erp.core.services import heartbeat_enqueue
 
@@ -27,3 +28,11 @@ def heartbeat_enqueue_task() -> None:
 def ping_task() -> str:
     """Do nothing and answer: the bare round trip of one task, for benchmarks and probes."""
     return "pong"
+
+
+# acks_late: a worker that dies mid-job leaves the message to be redelivered; the job is
+# taken over once its progress is old (erp.core.jobs.STALE_AFTER).
+@shared_task(acks_late=True, ignore_result=True)
+def job_run_task(job_id: int) -> None:
+    """Run one long job started from a page (backfill, batch labels)."""
+    job_run(job_id=job_id)
