@@ -18,9 +18,11 @@ from typing import Any
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from erp.core.db import set_local_lock_timeout
 from erp.core.money import Money, allocate_proportionally, quantize
 from finance.choices import (
     MONEY_IN_KINDS,
@@ -34,7 +36,7 @@ from finance.exceptions import (
     MissingRateError,
     OrderNotFoundError,
 )
-from finance.locks import order_lock
+from finance.locks import FINANCE_LOCK_TIMEOUT, order_lock
 from finance.models import (
     OrderCost,
     OrderLineProfit,
@@ -174,23 +176,55 @@ def _spread(total: Decimal, weights: list[Decimal], currency: str) -> list[Decim
     return [m.amount for m in allocate_proportionally(Money(total, currency), weights)]
 
 
-@transaction.atomic
-def order_profit_refresh(*, order_id: int) -> OrderProfit | None:
-    """Recompute one order's profit row (and its line and tag rows) from what is recorded.
+@dataclass
+class _ProfitFigures:
+    """One order's profit row, tags and line rows, computed but not yet written."""
 
-    Missing rates do not fail: the row is kept with fx_status "missing" and a note
-    naming the pairs, and reports leave it out until the rates arrive.
-    Locks: the Order row. Returns None when the order does not exist.
-    """
-    order_model = apps.get_model("orders", "Order")
-    if order_lock(order_id=order_id) is None:
-        return None
-    order = order_model.objects.select_related("customer").get(pk=order_id)
+    values: dict[str, Any]
+    tags: set[str]
+    lines: list[Any]
+    line_revenues: list[Decimal]
+    line_cogs: dict[int, Decimal]
+    line_shares: list[Decimal]
+
+    def line_rows(self, row: OrderProfit) -> list[OrderLineProfit]:
+        return [
+            OrderLineProfit(
+                order_profit=row,
+                order_line_id=ln.pk,
+                product_id=ln.product_id,
+                sku=ln.sku,
+                title=ln.title[:255],
+                quantity=ln.quantity,
+                revenue=revenue,
+                cogs=self.line_cogs.get(ln.pk, Decimal(0)),
+                other_costs=share,
+                profit=quantize(
+                    revenue - self.line_cogs.get(ln.pk, Decimal(0)) - share,
+                    row.base_currency,
+                ),
+            )
+            for ln, revenue, share in zip(
+                self.lines, self.line_revenues, self.line_shares, strict=True
+            )
+        ]
+
+
+def _profit_figures(
+    *,
+    order: Any,
+    payments: list[Payment],
+    refund_rows: list[Refund],
+    costs: list[OrderCost],
+    lines: list[Any],
+    customer_type: str,
+    book: RateBook,
+) -> _ProfitFigures:
+    """The profit of one order from its recorded rows (shared by one and many)."""
     target = base_currency()
-    convert = _Converter(target=target)
+    convert = _Converter(target=target, book=book)
     placed_on = timezone.localdate(order.placed_at)
     currency = order.currency
-    payments = list(Payment.objects.filter(order_id=order_id, succeeded=True))
     money_in = [p for p in payments if p.kind in MONEY_IN_KINDS]
     # A cancelled order nobody paid earned nothing; a paid one is cancelled by refunds.
     earned = not (order.status == "cancelled" and not money_in)
@@ -201,7 +235,6 @@ def order_profit_refresh(*, order_id: int) -> OrderProfit | None:
     discounts = convert(
         order.discount_total if earned else Decimal(0), currency, placed_on
     )
-    refund_rows = list(Refund.objects.filter(order_id=order_id))
     if refund_rows:
         refunds = sum(
             (
@@ -229,7 +262,6 @@ def order_profit_refresh(*, order_id: int) -> OrderProfit | None:
         ),
         Decimal(0),
     )
-    costs = list(OrderCost.objects.filter(order_id=order_id))
     by_kind: dict[str, Decimal] = {k: Decimal(0) for k in CostKind.values}
     line_cogs: dict[int, Decimal] = {}
     for cost in costs:
@@ -248,91 +280,195 @@ def order_profit_refresh(*, order_id: int) -> OrderProfit | None:
         - fees
         - by_kind[CostKind.OTHER]
     )
-    row, _created = OrderProfit.objects.update_or_create(
-        order_id=order_id,
-        defaults={
-            "channel_id": order.channel_id,
-            "placed_at": order.placed_at,
-            "country": str((order.shipping_address or {}).get("country_code", ""))[
-                :2
-            ].upper(),
-            "customer_type": _customer_type(order),
-            "order_currency": currency,
-            "base_currency": target,
-            "revenue": revenue,
-            "discounts": discounts,
-            "refunds": refunds,
-            "cogs": by_kind[CostKind.COGS],
-            "shipping_cost": by_kind[CostKind.SHIPPING],
-            "fees": fees,
-            "other_costs": by_kind[CostKind.OTHER],
-            "profit": profit,
-            "fx_status": convert.status,
-            "fx_note": convert.note,
-            "computed_at": timezone.now(),
-        },
+    shared = (
+        refunds
+        + by_kind[CostKind.SHIPPING]
+        + fees
+        + by_kind[CostKind.OTHER]
+        + (by_kind[CostKind.COGS] - sum(line_cogs.values(), Decimal(0)))
     )
     tags = {str(t)[:100] for t in (order.tags or [])}
     if order.customer is not None:
         tags |= {str(t)[:100] for t in (order.customer.tags or [])}
-    OrderProfitTag.objects.filter(profit=row).exclude(tag__in=tags).delete()
-    OrderProfitTag.objects.bulk_create(
-        [OrderProfitTag(profit=row, tag=t) for t in sorted(tags)], ignore_conflicts=True
-    )
-    _lines_refresh(
-        row=row,
-        order=order,
-        convert=convert,
-        placed_on=placed_on,
-        line_cogs=line_cogs,
-        shared=refunds
-        + by_kind[CostKind.SHIPPING]
-        + fees
-        + by_kind[CostKind.OTHER]
-        + (by_kind[CostKind.COGS] - sum(line_cogs.values(), Decimal(0))),
-        earned=earned,
-    )
-    return row
-
-
-def _lines_refresh(
-    *,
-    row: OrderProfit,
-    order: Any,
-    convert: _Converter,
-    placed_on: datetime.date,
-    line_cogs: dict[int, Decimal],
-    shared: Decimal,
-    earned: bool,
-) -> None:
-    lines = list(order.lines.filter(is_removed=False).order_by("pk"))
-    revenues = [
+    values = {
+        "channel_id": order.channel_id,
+        "placed_at": order.placed_at,
+        "country": str((order.shipping_address or {}).get("country_code", ""))[
+            :2
+        ].upper(),
+        "customer_type": customer_type,
+        "order_currency": currency,
+        "base_currency": target,
+        "revenue": revenue,
+        "discounts": discounts,
+        "refunds": refunds,
+        "cogs": by_kind[CostKind.COGS],
+        "shipping_cost": by_kind[CostKind.SHIPPING],
+        "fees": fees,
+        "other_costs": by_kind[CostKind.OTHER],
+        "profit": profit,
+        "fx_status": convert.status,
+        "fx_note": convert.note,
+        "computed_at": timezone.now(),
+    }
+    # Converted after the row's status and note are read, as the line rows always were.
+    line_revenues = [
         convert(
             (ln.unit_price * ln.quantity - ln.discount_total) if earned else Decimal(0),
-            order.currency,
+            currency,
             placed_on,
         )
         for ln in lines
     ]
-    shares = _spread(shared, [max(r, Decimal(0)) for r in revenues], row.base_currency)
-    OrderLineProfit.objects.filter(order_profit=row).delete()
-    OrderLineProfit.objects.bulk_create(
-        OrderLineProfit(
-            order_profit=row,
-            order_line_id=ln.pk,
-            product_id=ln.product_id,
-            sku=ln.sku,
-            title=ln.title[:255],
-            quantity=ln.quantity,
-            revenue=revenue,
-            cogs=line_cogs.get(ln.pk, Decimal(0)),
-            other_costs=share,
-            profit=quantize(
-                revenue - line_cogs.get(ln.pk, Decimal(0)) - share, row.base_currency
-            ),
-        )
-        for ln, revenue, share in zip(lines, revenues, shares, strict=True)
+    return _ProfitFigures(
+        values=values,
+        tags=tags,
+        lines=lines,
+        line_revenues=line_revenues,
+        line_cogs=line_cogs,
+        line_shares=_spread(
+            shared, [max(r, Decimal(0)) for r in line_revenues], target
+        ),
     )
+
+
+@transaction.atomic
+def order_profit_refresh(*, order_id: int) -> OrderProfit | None:
+    """Recompute one order's profit row (and its line and tag rows) from what is recorded.
+
+    Missing rates do not fail: the row is kept with fx_status "missing" and a note
+    naming the pairs, and reports leave it out until the rates arrive.
+    Locks: the Order row. Returns None when the order does not exist.
+    """
+    order_model = apps.get_model("orders", "Order")
+    if order_lock(order_id=order_id) is None:
+        return None
+    order = order_model.objects.select_related("customer").get(pk=order_id)
+    figures = _profit_figures(
+        order=order,
+        payments=list(Payment.objects.filter(order_id=order_id, succeeded=True)),
+        refund_rows=list(Refund.objects.filter(order_id=order_id)),
+        costs=list(OrderCost.objects.filter(order_id=order_id)),
+        lines=list(order.lines.filter(is_removed=False).order_by("pk")),
+        customer_type=_customer_type(order),
+        book=RateBook(),
+    )
+    row, _created = OrderProfit.objects.update_or_create(
+        order_id=order_id, defaults=figures.values
+    )
+    OrderProfitTag.objects.filter(profit=row).exclude(tag__in=figures.tags).delete()
+    OrderProfitTag.objects.bulk_create(
+        [OrderProfitTag(profit=row, tag=t) for t in sorted(figures.tags)],
+        ignore_conflicts=True,
+    )
+    OrderLineProfit.objects.filter(order_profit=row).delete()
+    OrderLineProfit.objects.bulk_create(figures.line_rows(row))
+    return row
+
+
+def _customer_types(orders: list[Any]) -> dict[int, str]:
+    """_customer_type of a page of orders created in pk order, in one query.
+
+    An order of the page counts the buyer's orders that existed when it was stored:
+    every order outside the page, and the page's orders before it.
+    """
+    order_model = apps.get_model("orders", "Order")
+    ids = [o.pk for o in orders]
+    earlier = order_model.objects.filter(customer_id=OuterRef("customer_id")).filter(
+        Q(placed_at__lt=OuterRef("placed_at"))
+        | Q(placed_at=OuterRef("placed_at"), pk__lt=OuterRef("pk")),
+        Q(pk__lt=OuterRef("pk")) | ~Q(pk__in=ids),
+    )
+    returning = set(
+        order_model.objects.filter(pk__in=ids, customer_id__isnull=False)
+        .filter(Exists(earlier))
+        .values_list("pk", flat=True)
+    )
+    return {
+        o.pk: CustomerType.GUEST
+        if o.customer_id is None
+        else CustomerType.RETURNING
+        if o.pk in returning
+        else CustomerType.NEW
+        for o in orders
+    }
+
+
+def order_profits_create_many(*, order_ids: list[int]) -> dict[int, OrderProfit]:
+    """order_profit_refresh for a page of orders just stored, in a few statements.
+
+    The orders were created in the caller's transaction in pk order (the ingest of a
+    page); one with a profit row already is refreshed the one-order way. Rows, money
+    and notes are the same as order_profit_refresh would write order by order.
+    Locks: the Order rows (pk order).
+    """
+    order_model = apps.get_model("orders", "Order")
+    set_local_lock_timeout(FINANCE_LOCK_TIMEOUT)
+    orders = list(
+        order_model.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("customer")
+        .filter(pk__in=order_ids)
+        .order_by("pk")
+    )
+    done: dict[int, OrderProfit] = {}
+    had_row = set(
+        OrderProfit.objects.filter(order_id__in=order_ids).values_list(
+            "order_id", flat=True
+        )
+    )
+    fresh = [o for o in orders if o.pk not in had_row]
+    for order in orders:
+        if order.pk in had_row:
+            row = order_profit_refresh(order_id=order.pk)
+            if row is not None:
+                done[order.pk] = row
+    if not fresh:
+        return done
+    fresh_ids = [o.pk for o in fresh]
+    payments = _grouped(Payment.objects.filter(order_id__in=fresh_ids, succeeded=True))
+    refunds = _grouped(Refund.objects.filter(order_id__in=fresh_ids))
+    costs = _grouped(OrderCost.objects.filter(order_id__in=fresh_ids))
+    line_model = apps.get_model("orders", "OrderLine")
+    lines = _grouped(
+        line_model.objects.filter(order_id__in=fresh_ids, is_removed=False).order_by(
+            "order_id", "pk"
+        )
+    )
+    types = _customer_types(fresh)
+    book = RateBook()
+    figures = [
+        _profit_figures(
+            order=order,
+            payments=payments.get(order.pk, []),
+            refund_rows=refunds.get(order.pk, []),
+            costs=costs.get(order.pk, []),
+            lines=lines.get(order.pk, []),
+            customer_type=types[order.pk],
+            book=book,
+        )
+        for order in fresh
+    ]
+    rows = OrderProfit.objects.bulk_create(
+        OrderProfit(order_id=order.pk, **f.values)
+        for order, f in zip(fresh, figures, strict=True)
+    )
+    OrderProfitTag.objects.bulk_create(
+        OrderProfitTag(profit=row, tag=t)
+        for row, f in zip(rows, figures, strict=True)
+        for t in sorted(f.tags)
+    )
+    OrderLineProfit.objects.bulk_create(
+        line for row, f in zip(rows, figures, strict=True) for line in f.line_rows(row)
+    )
+    done.update({row.order_id: row for row in rows})
+    return done
+
+
+def _grouped(rows: Any) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.order_id, []).append(row)
+    return grouped
 
 
 def order_profits_refresh_stale(*, since: datetime.date) -> int:

@@ -14,12 +14,20 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext, gettext_noop
 
-from erp.core.db import advisory_xact_lock, set_local_lock_timeout
+from erp.core.db import (
+    advisory_xact_lock,
+    advisory_xact_locks,
+    set_local_lock_timeout,
+)
 from erp.core.exceptions import ApplicationError
 from erp.core.text import Phrase
 from finance.exceptions import InvalidFinanceDataError
 from finance.inputs import RefundInput, RefundLineInput, TransactionInput
-from finance.services.payments import order_payments_record
+from finance.services.payments import (
+    OrderPaymentsInput,
+    order_payments_record,
+    order_payments_record_many,
+)
 from inventory.models import Product, Warehouse
 from orders.canonical import CanonicalOrder, OrderSource, RiskLevel
 from orders.choices import (
@@ -33,7 +41,12 @@ from orders.exceptions import InvalidOrderDataError
 from orders.locks import order_lock_by_external_id
 from orders.models import Customer, Order, OrderLine, ReviewRule
 from orders.review import ReviewFacts, review_rules_for, warehouses_active
-from orders.services.customers import customer_match_or_create, customers_by_email
+from orders.services.customers import (
+    Buyer,
+    customer_match_or_create,
+    customers_by_email,
+    customers_match_or_create_many,
+)
 from orders.services.events import (
     order_can_move,
     order_event_record,
@@ -154,10 +167,26 @@ def _json(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """dataclasses.asdict without its deep copies (the hash only reads the values).
+
+    The JSON it gives is the same as asdict's, so hashes stored before still match.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
 def _content_hash(data: CanonicalOrder) -> str:
     # store_updated_at is left out: a replay with a newer timestamp but the same
     # content (Shopify sends orders/updated for unrelated touches) changes nothing.
-    content = dataclasses.asdict(data)
+    content = _plain(data)
     content.pop("store_updated_at")
     raw = json.dumps(content, sort_keys=True, default=_json)
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -347,39 +376,64 @@ def _payments_record(order: Order, data: CanonicalOrder) -> None:
     """
     if not data.transactions and not data.refunds:
         return
+    entry = _payments_input(order, data)
     try:
         with transaction.atomic():
             order_payments_record(
-                order_id=order.pk,
-                channel_id=order.channel_id,
-                transactions=[
-                    TransactionInput(**dataclasses.asdict(t)) for t in data.transactions
-                ],
-                refunds=[
-                    RefundInput(
-                        external_id=r.external_id,
-                        amount=r.amount,
-                        currency=order.currency,
-                        created_at=r.created_at,
-                        note=r.note,
-                        lines=tuple(RefundLineInput(*line) for line in r.lines),
-                        presentment_amount=r.presentment_amount,
-                        presentment_currency=(
-                            order.presentment_currency or order.currency
-                            if r.presentment_amount is not None
-                            else ""
-                        ),
-                    )
-                    for r in data.refunds
-                ],
+                order_id=entry.order_id,
+                channel_id=entry.channel_id,
+                transactions=entry.transactions,
+                refunds=entry.refunds,
             )
     except InvalidFinanceDataError as exc:
-        order_event_record(
-            order=order,
-            type=OrderEventType.NOTE_ADDED,
-            message=f"Payments not recorded: {exc.message}",
-            data={"code": exc.code, **exc.extra},
-        )
+        _payments_refused(order, exc)
+
+
+def _payments_input(order: Order, data: CanonicalOrder) -> OrderPaymentsInput:
+    return OrderPaymentsInput(
+        order_id=order.pk,
+        channel_id=order.channel_id,
+        transactions=[TransactionInput(**_plain(t)) for t in data.transactions],
+        refunds=[
+            RefundInput(
+                external_id=r.external_id,
+                amount=r.amount,
+                currency=order.currency,
+                created_at=r.created_at,
+                note=r.note,
+                lines=tuple(RefundLineInput(*line) for line in r.lines),
+                presentment_amount=r.presentment_amount,
+                presentment_currency=(
+                    order.presentment_currency or order.currency
+                    if r.presentment_amount is not None
+                    else ""
+                ),
+            )
+            for r in data.refunds
+        ],
+    )
+
+
+def _payments_refused(order: Order, exc: InvalidFinanceDataError) -> None:
+    order_event_record(
+        order=order,
+        type=OrderEventType.NOTE_ADDED,
+        message=f"Payments not recorded: {exc.message}",
+        data={"code": exc.code, **exc.extra},
+    )
+
+
+def _payments_record_many(pairs: list[tuple[Order, CanonicalOrder]]) -> None:
+    """_payments_record for the new orders of a page, in one finance call."""
+    with_money = [(o, d) for o, d in pairs if d.transactions or d.refunds]
+    if not with_money:
+        return
+    outcomes = order_payments_record_many(
+        entries=[_payments_input(order, data) for order, data in with_money]
+    )
+    for (order, _), outcome in zip(with_money, outcomes, strict=True):
+        if isinstance(outcome, InvalidFinanceDataError):
+            _payments_refused(order, outcome)
 
 
 def _historical_status(data: CanonicalOrder) -> str:
@@ -446,19 +500,195 @@ def order_ingest_many(
 ) -> list[IngestResult | IngestFailure]:
     """order_ingest for a page of orders (poll, backfill, file import), in file order.
 
-    The same upsert, each order in its own transaction: a bad order is returned as an
-    IngestFailure with nothing of it written, and the others are kept. What every
-    order needs (the store, products by SKU, known buyers, review rules, warehouses)
-    is read once per call instead of once per order.
+    The same upsert, set-based: the page's new orders are written together in one
+    transaction (buyers, orders, lines, events, payments and profit in a few
+    multi-row statements), then each new live order is reviewed and allocated as
+    order_ingest would; an order already stored is skipped without a write when
+    nothing changed, else updated in its own transaction. When the page's
+    transaction fails, the page is redone order by order, each in its own
+    transaction, so a bad order is returned as an IngestFailure with nothing of it
+    written and the others are kept.
     """
-    results: list[IngestResult | IngestFailure] = []
-    batch = _Batch(channel_id=channel_id, orders=orders)
-    for data in orders:
+    results: list[IngestResult | IngestFailure | None] = [None] * len(orders)
+    valid: list[int] = []
+    for i, data in enumerate(orders):
         try:
             _validate(data)
-            results.append(_ingest_one(batch=batch, data=data, source=source))
+        except ApplicationError as exc:
+            results[i] = IngestFailure(data.external_id, exc)
+        else:
+            valid.append(i)
+    batch = _Batch(channel_id=channel_id, orders=orders)
+    rest = valid
+    if len(valid) > 1:
+        try:
+            done = _page_ingest(
+                batch=batch, items=[(i, orders[i]) for i in valid], source=source
+            )
+        except (ApplicationError, DatabaseError, _OneByOne):
+            # Redone one by one below, with nothing the failed page read kept.
+            done = {}
+            batch = _Batch(channel_id=channel_id, orders=orders)
+        for i, result in done.items():
+            results[i] = result
+        rest = [i for i in valid if i not in done]
+    for i in rest:
+        data = orders[i]
+        try:
+            results[i] = _ingest_one(batch=batch, data=data, source=source)
         except (ApplicationError, DatabaseError) as exc:
-            results.append(IngestFailure(data.external_id, exc))
+            results[i] = IngestFailure(data.external_id, exc)
+    return [r for r in results if r is not None]
+
+
+class _OneByOne(Exception):
+    """The page must be taken order by order (its transaction is rolled back).
+
+    Review compares a live order with its buyer's earlier orders (duplicates), so
+    two new orders of one buyer are stored and reviewed one after the other.
+    """
+
+
+def _page_ingest(
+    *, batch: _Batch, items: list[tuple[int, CanonicalOrder]], source: str
+) -> dict[int, IngestResult]:
+    """The page's new orders written together, and its unchanged ones answered.
+
+    Returns results by position; positions it leaves out (an update, a second copy
+    of one order in the page) go through the one-order upsert afterwards.
+    """
+    channel_id = batch.channel_id
+    done: dict[int, IngestResult] = {}
+    with transaction.atomic(durable=True), order_events_deferred():
+        set_local_lock_timeout("5s")
+        advisory_xact_locks(
+            "order_upsert", [f"{channel_id}:{data.external_id}" for _, data in items]
+        )
+        stored = {
+            order.external_id: order
+            for order in Order.objects.filter(
+                channel_id=channel_id,
+                external_id__in={data.external_id for _, data in items},
+            ).only(
+                "pk",
+                "external_id",
+                "status",
+                "source",
+                "content_hash",
+                "store_updated_at",
+            )
+        }
+        seen: set[str] = set()
+        new: list[tuple[int, CanonicalOrder, str]] = []
+        for i, data in items:
+            if data.external_id in seen:
+                continue
+            seen.add(data.external_id)
+            order = stored.get(data.external_id)
+            if order is None:
+                new.append((i, data, _content_hash(data)))
+                continue
+            answer = _unchanged_answer(order=order, data=data, source=source)
+            if answer is not None:
+                done[i] = answer
+        if new:
+            done.update(_orders_create_many(batch=batch, new=new, source=source))
+    return done
+
+
+def _unchanged_answer(
+    *, order: Order, data: CanonicalOrder, source: str
+) -> IngestResult | None:
+    """The upsert's answer for a stored order that needs no write, else None."""
+    if order.store_updated_at and data.store_updated_at < order.store_updated_at:
+        return IngestResult(order.pk, False, False, True, order.status)
+    if source == OrderSource.IMPORT and not order.is_historical:
+        return IngestResult(order.pk, False, False, False, order.status)
+    if (
+        order.store_updated_at is not None
+        and data.store_updated_at <= order.store_updated_at
+        and order.content_hash == _content_hash(data)
+    ):
+        return IngestResult(order.pk, False, False, False, order.status)
+    return None
+
+
+def _orders_create_many(
+    *, batch: _Batch, new: list[tuple[int, CanonicalOrder, str]], source: str
+) -> dict[int, IngestResult]:
+    """_order_create and _payments_record for many orders, in multi-row statements."""
+    channel_id = batch.channel_id
+    if not batch.channel_exists:
+        raise InvalidOrderDataError(
+            gettext("That store does not exist."), channel_id=channel_id
+        )
+    customers = customers_match_or_create_many(
+        buyers=[
+            Buyer(
+                customer=data.customer,
+                email=data.email,
+                phone=data.shipping_address.phone,
+                country_code=data.shipping_address.country_code,
+            )
+            for _, data, _ in new
+        ]
+    )
+    if source != OrderSource.IMPORT:
+        buyers = [id(c) for c in customers if c is not None]
+        if len(set(buyers)) < len(buyers):
+            raise _OneByOne
+    orders = Order.objects.bulk_create(
+        Order(
+            channel_id=channel_id,
+            external_id=data.external_id,
+            customer=customer,
+            source=source,
+            content_hash=digest,
+            cancelled_at=data.cancelled_at,
+            cancel_reason=data.cancel_reason[:255],
+            status=_historical_status(data)
+            if source == OrderSource.IMPORT
+            else OrderStatus.NEW,
+            **_order_values(data),
+        )
+        for (_, data, digest), customer in zip(new, customers, strict=True)
+    )
+    products = batch.products
+    lines_of = [
+        [
+            OrderLine(
+                order=order,
+                external_id=line.external_id,
+                **_line_values(line, products),
+            )
+            for line in data.lines
+        ]
+        for order, (_, data, _) in zip(orders, new, strict=True)
+    ]
+    OrderLine.objects.bulk_create([line for lines in lines_of for line in lines])
+    for order, (_, data, _) in zip(orders, new, strict=True):
+        order_event_record(
+            order=order,
+            type=OrderEventType.CREATED,
+            message=Phrase(
+                gettext_noop(
+                    "Received from the store by %(source)s with %(n)s line(s)."
+                ),
+                source=OrderSource(source).label,
+                n=len(data.lines),
+            ),
+            data={
+                "source": source,
+                "store_updated_at": data.store_updated_at.isoformat(),
+            },
+        )
+    _payments_record_many(
+        [(order, data) for order, (_, data, _) in zip(orders, new, strict=True)]
+    )
+    results: dict[int, IngestResult] = {}
+    for order, lines, (i, data, _) in zip(orders, lines_of, new, strict=True):
+        _take_further(batch=batch, order=order, data=data, lines=lines)
+        results[i] = IngestResult(order.pk, True, True, False, order.status)
     return results
 
 
@@ -507,6 +737,14 @@ def _upsert(*, batch: _Batch, data: CanonicalOrder, source: str) -> IngestResult
         if changed and not order.is_historical:
             _re_review(order)
 
+    _take_further(batch=batch, order=order, data=data, lines=lines)
+    return IngestResult(order.pk, created, True, False, order.status)
+
+
+def _take_further(
+    *, batch: _Batch, order: Order, data: CanonicalOrder, lines: list[OrderLine] | None
+) -> None:
+    """After the write: history mirrors the store; a live order moves on, one by one."""
     if order.is_historical:
         _historical_apply(order, data)
     elif data.is_cancelled:
@@ -531,4 +769,3 @@ def _upsert(*, batch: _Batch, data: CanonicalOrder, source: str) -> IngestResult
             facts=ReviewFacts(order, lines=lines, warehouses=lambda: batch.warehouses),
             rules=batch.rules,
         )
-    return IngestResult(order.pk, created, True, False, order.status)
