@@ -54,3 +54,15 @@ def difference_lock(*, difference_id: int) -> Any | None:
         .filter(pk=difference_id)
         .first()
     )
+
+
+def orders_lock(*, order_ids: list[int]) -> list[Any]:
+    """Lock several orders FOR NO KEY UPDATE in pk order, with their buyers (a page)."""
+    set_local_lock_timeout(FINANCE_LOCK_TIMEOUT)
+    order_model = apps.get_model("orders", "Order")
+    return list(
+        order_model.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("customer")
+        .filter(pk__in=order_ids)
+        .order_by("pk")
+    )

@@ -11,14 +11,13 @@ from django.apps import apps
 from django.db import transaction
 from django.utils.translation import gettext
 
-from erp.core.db import set_local_lock_timeout
 from finance.choices import PaymentKind
 from finance.exceptions import InvalidFinanceDataError, OrderNotFoundError
 from finance.gateways import gateway_key
 from finance.inputs import RefundInput, TransactionInput
-from finance.locks import FINANCE_LOCK_TIMEOUT, order_lock
+from finance.locks import order_lock, orders_lock
 from finance.models import Payment, Refund, RefundLine
-from finance.services.profit import order_profit_refresh, order_profits_create_many
+from finance.services.profit import order_profit_refresh, order_profits_create_locked
 
 
 @dataclass(frozen=True)
@@ -345,15 +344,7 @@ def order_payments_record_many(
     Raises: OrderNotFoundError (nothing is written).
     """
     ids = [entry.order_id for entry in entries]
-    order_model = apps.get_model("orders", "Order")
-    set_local_lock_timeout(FINANCE_LOCK_TIMEOUT)
-    orders = {
-        order.pk: order
-        for order in order_model.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .only("pk", "channel_id", "currency")
-    }
+    orders = {order.pk: order for order in orders_lock(order_ids=ids)}
     missing = [order_id for order_id in ids if order_id not in orders]
     if missing:
         raise OrderNotFoundError(
@@ -422,7 +413,9 @@ def order_payments_record_many(
     ]
     Refund.objects.bulk_create(refunds)
     _refund_lines_create(fresh, refunds)
-    order_profits_create_many(order_ids=[entry.order_id for entry in fresh])
+    order_profits_create_locked(
+        orders=sorted((orders[e.order_id] for e in fresh), key=lambda o: o.pk)
+    )
     by_order_payments: dict[int, list[int]] = {}
     for payment in payments:
         by_order_payments.setdefault(payment.order_id, []).append(payment.pk)

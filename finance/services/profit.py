@@ -22,7 +22,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from erp.core.db import set_local_lock_timeout
 from erp.core.money import Money, allocate_proportionally, quantize
 from finance.choices import (
     MONEY_IN_KINDS,
@@ -36,7 +35,7 @@ from finance.exceptions import (
     MissingRateError,
     OrderNotFoundError,
 )
-from finance.locks import FINANCE_LOCK_TIMEOUT, order_lock
+from finance.locks import order_lock, orders_lock
 from finance.models import (
     OrderCost,
     OrderLineProfit,
@@ -402,14 +401,12 @@ def order_profits_create_many(*, order_ids: list[int]) -> dict[int, OrderProfit]
     and notes are the same as order_profit_refresh would write order by order.
     Locks: the Order rows (pk order).
     """
-    order_model = apps.get_model("orders", "Order")
-    set_local_lock_timeout(FINANCE_LOCK_TIMEOUT)
-    orders = list(
-        order_model.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("customer")
-        .filter(pk__in=order_ids)
-        .order_by("pk")
-    )
+    return order_profits_create_locked(orders=orders_lock(order_ids=order_ids))
+
+
+def order_profits_create_locked(*, orders: list[Any]) -> dict[int, OrderProfit]:
+    """order_profits_create_many for orders the caller locked (orders_lock, pk order)."""
+    order_ids = [o.pk for o in orders]
     done: dict[int, OrderProfit] = {}
     had_row = set(
         OrderProfit.objects.filter(order_id__in=order_ids).values_list(
