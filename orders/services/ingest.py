@@ -58,6 +58,7 @@ from orders.services.workflow import (
     order_allocation_release,
     order_cancel_apply,
     order_review_apply,
+    orders_review_and_allocate,
 )
 
 
@@ -525,7 +526,7 @@ def order_ingest_many(
             done = _page_ingest(
                 batch=batch, items=[(i, orders[i]) for i in valid], source=source
             )
-        except (ApplicationError, DatabaseError, _OneByOne):
+        except (ApplicationError, DatabaseError):
             # Redone one by one below, with nothing the failed page read kept.
             done = {}
             batch = _Batch(channel_id=channel_id, orders=orders)
@@ -539,14 +540,6 @@ def order_ingest_many(
         except (ApplicationError, DatabaseError) as exc:
             results[i] = IngestFailure(data.external_id, exc)
     return [r for r in results if r is not None]
-
-
-class _OneByOne(Exception):
-    """The page must be taken order by order (its transaction is rolled back).
-
-    Review compares a live order with its buyer's earlier orders (duplicates), so
-    two new orders of one buyer are stored and reviewed one after the other.
-    """
 
 
 def _page_ingest(
@@ -633,10 +626,6 @@ def _orders_create_many(
             for _, data, _ in new
         ]
     )
-    if source != OrderSource.IMPORT:
-        buyers = [id(c) for c in customers if c is not None]
-        if len(set(buyers)) < len(buyers):
-            raise _OneByOne
     orders = Order.objects.bulk_create(
         Order(
             channel_id=channel_id,
@@ -685,11 +674,33 @@ def _orders_create_many(
     _payments_record_many(
         [(order, data) for order, (_, data, _) in zip(orders, new, strict=True)]
     )
-    results: dict[int, IngestResult] = {}
-    for order, lines, (i, data, _) in zip(orders, lines_of, new, strict=True):
-        _take_further(batch=batch, order=order, data=data, lines=lines)
-        results[i] = IngestResult(order.pk, True, True, False, order.status)
-    return results
+    # A new live order the store has not cancelled or refunded goes to review with
+    # the page's others, which decides them in page order as one by one would.
+    to_review: list[Order] = []
+    for order, lines, (_, data, _) in zip(orders, lines_of, new, strict=True):
+        if order.is_historical or data.is_cancelled or _refunded_in_store(order, data):
+            _take_further(batch=batch, order=order, data=data, lines=lines)
+        elif order.status in REVIEWABLE:
+            to_review.append(order)
+    if to_review:
+        orders_review_and_allocate(
+            orders=to_review,
+            lines={
+                order.pk: lines for order, lines in zip(orders, lines_of, strict=True)
+            },
+            rules=batch.rules,
+            warehouses=batch.warehouses,
+        )
+    return {
+        i: IngestResult(order.pk, True, True, False, order.status)
+        for order, (i, _, _) in zip(orders, new, strict=True)
+    }
+
+
+def _refunded_in_store(order: Order, data: CanonicalOrder) -> bool:
+    return data.financial_status == FinancialStatus.REFUNDED and order_can_move(
+        order, OrderStatus.REFUNDED
+    )
 
 
 @transaction.atomic(durable=True)
@@ -753,9 +764,7 @@ def _take_further(
         )
         order.cancelled_at = data.cancelled_at
         order_cancel_apply(order=order, reason=reason, notify_store=False)
-    elif data.financial_status == FinancialStatus.REFUNDED and order_can_move(
-        order, OrderStatus.REFUNDED
-    ):
+    elif _refunded_in_store(order, data):
         order_allocation_release(order=order, reason="refunded in the store")
         order_status_set(
             order=order,

@@ -1,6 +1,7 @@
 """order_ingest_many's set-based page: the same rows, money and events as one by one."""
 
 import dataclasses
+import importlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,7 +31,7 @@ from orders.canonical import (
     OrderSource,
 )
 from orders.choices import FinancialStatus, FulfillmentStatus
-from orders.models import Customer, Order, OrderEvent, OrderLine
+from orders.models import Customer, Order, OrderEvent, OrderLine, ReviewRule
 from orders.services.ingest import (
     IngestFailure,
     IngestResult,
@@ -38,6 +39,10 @@ from orders.services.ingest import (
     order_ingest_many,
 )
 from orders.tests.builders import T0, US_ADDRESS, canonical_order
+
+DEFAULT_RULES = importlib.import_module(
+    "orders.migrations.0003_default_review_rules"
+).DEFAULT_RULES
 
 # Rows whose own times differ between two runs; everything else must be equal.
 _TIMES = {"created_at", "updated_at", "computed_at"}
@@ -56,6 +61,11 @@ def _setup() -> int:
             reference="test receipt",
         )
     Customer.objects.create(email="Old@Example.com", email_normalized="old@example.com")
+    # flush emptied the rules the migration seeds; review needs them back.
+    ReviewRule.objects.bulk_create(
+        ReviewRule(position=pos, name=name, kind=kind, action=action, parameters=params)
+        for pos, name, kind, action, params in DEFAULT_RULES
+    )
     return channel.pk
 
 
@@ -152,7 +162,7 @@ def _history_page() -> list:
 
 
 def _live_page() -> list:
-    """New live orders of distinct buyers: paid, cancelled, refunded, on hold."""
+    """New live orders: paid, cancelled, refunded, stock short, held, a duplicate."""
 
     def buyer(n: int) -> dict:
         phone = f"+1 512 555 01{n}"
@@ -172,6 +182,9 @@ def _live_page() -> list:
         ),
         canonical_order("24", lines=[("SKU-A", 500, "1.00")], **buyer(24)),
         canonical_order("25", financial_status=FinancialStatus.PENDING, **buyer(25)),
+        # One buyer twice with the same items: the second is the likely duplicate.
+        canonical_order("26", **buyer(26)),
+        canonical_order("27", placed_at=T0 + timedelta(hours=1), **buyer(26)),
     ]
 
 
@@ -253,6 +266,20 @@ def test_a_page_writes_exactly_what_order_ingest_writes_one_by_one(page, source)
     assert any(
         "Payments not recorded" in e["message"] for e in batched_rows["events"]
     ) is (source == OrderSource.IMPORT)
+    if source == OrderSource.WEBHOOK:
+        outcome = {
+            o["external_id"]: (o["status"], [f["code"] for f in o["review_flags"]])
+            for o in batched_rows["orders"]
+        }
+        assert outcome == {
+            "21": ("allocated", []),
+            "22": ("cancelled", []),
+            "23": ("refunded", []),
+            "24": ("awaiting_stock", ["stock_short"]),
+            "25": ("on_hold", []),
+            "26": ("allocated", []),
+            "27": ("allocated", ["likely_duplicate"]),
+        }
 
 
 @pytest.mark.django_db
