@@ -154,8 +154,14 @@ class StockPool:
         self._context = context
         self._items = {item.pk: item for item in items}
         self._rows: dict[tuple[int, int], list[StockItem]] = {}
+        self._warehouses_of: dict[int, list[int]] = {}
         for item in items:
-            self._rows.setdefault((item.warehouse_id, item.product_id), []).append(item)
+            rows = self._rows.setdefault((item.warehouse_id, item.product_id), [])
+            if not rows:
+                self._warehouses_of.setdefault(item.product_id, []).append(
+                    item.warehouse_id
+                )
+            rows.append(item)
         self._remaining = {
             item.pk: item.quantity_on_hand - item.quantity_allocated for item in items
         }
@@ -172,24 +178,29 @@ class StockPool:
         products (and their bundles' components), less what this page took so far.
         """
         wanted = set(product_ids)
+        bundles = wanted & self.bundles.keys()
+        stocked = (wanted - bundles).union(
+            component_id
+            for bundle_id in bundles
+            for component_id, _ in self.bundles[bundle_id]
+        )
         rows: dict[int, dict[int, int]] = {}
-        for (warehouse_id, product_id), items in self._rows.items():
-            if product_id not in wanted and not any(
-                product_id == component_id
-                for bundle_id in wanted & self.bundles.keys()
-                for component_id, _ in self.bundles[bundle_id]
-            ):
-                continue
-            live = [item for item in items if not self._expired(item)]
-            if not live:
-                continue
-            figures = rows.setdefault(warehouse_id, {})
-            figures[product_id] = sum(self._remaining[item.pk] for item in live)
+        for product_id in stocked:
+            for warehouse_id in self._warehouses_of.get(product_id, ()):
+                live = [
+                    item
+                    for item in self._rows[(warehouse_id, product_id)]
+                    if not self._expired(item)
+                ]
+                if live:
+                    rows.setdefault(warehouse_id, {})[product_id] = sum(
+                        self._remaining[item.pk] for item in live
+                    )
         for figures in rows.values():
-            stocked = dict(figures)
-            for bundle_id in wanted & self.bundles.keys():
+            units = dict(figures)
+            for bundle_id in bundles:
                 figures[bundle_id] = bundle_sellable(
-                    components=self.bundles[bundle_id], sellable=stocked
+                    components=self.bundles[bundle_id], sellable=units
                 )
         return rows
 

@@ -9,9 +9,17 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from inventory.models import Allocation, StockItem, StockMovement
-from inventory.tests.factories import WarehouseFactory
+from inventory.services.stock import stock_receive
+from inventory.tests.factories import (
+    BundleComponentFactory,
+    BundleFactory,
+    LotTrackedProductFactory,
+    ProductFactory,
+    WarehouseFactory,
+)
 from orders.choices import FinancialStatus, OrderStatus
 from orders.locks import orders_lock
 from orders.models import Order
@@ -114,6 +122,7 @@ def _snapshot(outcomes: list[Any]) -> dict[str, Any]:
                 (
                     a.order_line.sku,
                     a.stock_item.warehouse.code,
+                    a.stock_item.batch.code if a.stock_item.batch else "",
                     a.quantity,
                     numbers[a.reference],
                 )
@@ -184,8 +193,8 @@ def test_a_page_decides_exactly_as_the_orders_one_by_one(channel, page):
     }
     orders = batch["orders"]
     assert orders["#1003"]["allocations"] == [
-        ("SKU-A", "us-la", 1, "#1003"),
-        ("SKU-B", "us-nj", 1, "#1003"),
+        ("SKU-A", "us-la", "", 1, "#1003"),
+        ("SKU-B", "us-nj", "", 1, "#1003"),
     ]
     assert orders["#1003"]["events"][-1][1] == (
         "Split: no single warehouse has every line; us-la ships 1 line(s), "
@@ -213,6 +222,60 @@ def test_a_page_decides_exactly_as_the_orders_one_by_one(channel, page):
         ("SKU-C", "us-la", 1, 1),
         ("SKU-C", "us-nj", 1, 0),
     ]
+
+
+@pytest.mark.django_db
+def test_bundles_and_lots_are_taken_as_one_by_one(channel):
+    warehouse = WarehouseFactory(code="us-la", country="US", priority=10)
+    plain = ProductFactory(sku="SKU-A")
+    lotted = LotTrackedProductFactory(sku="SKU-L")
+    stock_receive(product_id=plain.pk, warehouse_id=warehouse.pk, quantity=5)
+    today = timezone.localdate()
+    for code, days, quantity in (("LATE", 200, 3), ("SOON", 20, 2)):
+        stock_receive(
+            product_id=lotted.pk,
+            warehouse_id=warehouse.pk,
+            quantity=quantity,
+            lot_code=code,
+            expires_on=today + timedelta(days=days),
+        )
+    kit = BundleFactory(sku="KIT")
+    BundleComponentFactory(bundle=kit, component=plain, quantity=2)
+    BundleComponentFactory(bundle=kit, component=lotted, quantity=1)
+    specs = [
+        {"number": f"#{2001 + n}", "customer": CustomerFactory(), "lines": lines}
+        for n, lines in enumerate(
+            [{"KIT": 1}, {"KIT": 1, "SKU-L": 1}, {"KIT": 1}, {"SKU-L": 2}, {"SKU-L": 1}]
+        )
+    ]
+
+    def one_by_one():
+        return [order_review_apply(order=_create(channel, [spec])[0]) for spec in specs]
+
+    def as_a_page():
+        return orders_review_and_allocate(orders=_create(channel, specs))
+
+    single = _run_and_roll_back(one_by_one)
+    batch = _run_and_roll_back(as_a_page)
+
+    assert batch == single
+    orders = batch["orders"]
+    assert {n: o["status"] for n, o in orders.items()} == {
+        "#2001": OrderStatus.ALLOCATED,
+        "#2002": OrderStatus.ALLOCATED,
+        "#2003": OrderStatus.AWAITING_STOCK,
+        "#2004": OrderStatus.ALLOCATED,
+        "#2005": OrderStatus.AWAITING_STOCK,
+    }
+    # First expiry first: the SOON lot is used up before LATE is touched.
+    assert orders["#2002"]["allocations"] == [
+        ("KIT", "us-la", "", 2, "#2002"),
+        ("KIT", "us-la", "SOON", 1, "#2002"),
+        ("SKU-L", "us-la", "LATE", 1, "#2002"),
+    ]
+    assert orders["#2003"]["events"][-1][1] == (
+        "Waiting for stock: KIT needs 1, 0 available."
+    )
 
 
 @pytest.mark.django_db
