@@ -9,10 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -23,6 +28,73 @@ from connectors.models import Channel
 
 # Kept on every receipt besides a platform's own headers.
 KEPT_HEADERS = frozenset({"content-type", "user-agent"})
+
+# How long a web process trusts its copy of a store's id and secret: a delivery then
+# costs one INSERT. A rotated secret needs no wait: a mismatch re-reads the store first.
+INTAKE_CHANNEL_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class IntakeChannel:
+    """What a webhook endpoint needs of a store: its id and credentials (decrypted)."""
+
+    pk: int
+    credentials: Mapping[str, Any] = field(repr=False)
+    is_fresh: bool = False
+    read_at: float = 0.0
+
+
+_intake_channels: dict[tuple[str, str], IntakeChannel] = {}
+
+
+def intake_channel(
+    *, kind: str, code: str, fresh: bool = False
+) -> IntakeChannel | None:
+    """The store a delivery is addressed to, from this process's memory unless stale.
+
+    fresh=True reads the database (after a signature mismatch, the secret may have
+    been rotated moments ago). An unknown store is never remembered, so a store added
+    is served at once.
+    """
+    key = (kind, code)
+    now = time.monotonic()
+    cached = _intake_channels.get(key)
+    if (
+        not fresh
+        and cached is not None
+        and now - cached.read_at < INTAKE_CHANNEL_SECONDS
+    ):
+        return cached
+    channel = (
+        Channel.objects.filter(code=code, kind=kind).only("pk", "credentials").first()
+    )
+    if channel is None:
+        _intake_channels.pop(key, None)
+        return None
+    found = IntakeChannel(
+        pk=channel.pk,
+        credentials=dict(channel.credentials or {}),
+        is_fresh=True,
+        read_at=now,
+    )
+    _intake_channels[key] = IntakeChannel(
+        pk=found.pk, credentials=found.credentials, read_at=now
+    )
+    return found
+
+
+@receiver(post_save, sender=Channel, dispatch_uid="connectors.intake.channel_saved")
+@receiver(post_delete, sender=Channel, dispatch_uid="connectors.intake.channel_deleted")
+def _intake_channel_forget(instance: Channel, **_: Any) -> None:
+    # Other processes rely on the short TTL and the re-read on mismatch; this one
+    # (admin, tests, the demo's sandbox) sees a change at once.
+    for key in [k for k, v in _intake_channels.items() if v.pk == instance.pk]:
+        del _intake_channels[key]
+    # A new store may take the code of one the cache still holds (deleted, or rolled
+    # back in a test); deferred fields are not loaded, so read them only if present.
+    kind, code = instance.__dict__.get("kind"), instance.__dict__.get("code")
+    if kind and code:
+        _intake_channels.pop((kind, code), None)
 
 
 def hmac_sha256_base64(*, secret: str, body: bytes) -> str:

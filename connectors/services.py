@@ -7,16 +7,18 @@ store sent is lost and every failure is visible.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -27,6 +29,7 @@ from connectors.exceptions import (
     ConnectorTransientError,
     SyncLeaseLostError,
 )
+from connectors.locks import webhook_receipts_claim_lock
 from connectors.models import (
     Channel,
     ChannelListing,
@@ -49,6 +52,13 @@ RECEIPT_MAX_ATTEMPTS = 10
 # Long enough for any one receipt (an order fetch plus the ingest), short enough that a
 # receipt of a worker killed mid-way is picked up again within minutes.
 RECEIPT_LEASE = timedelta(minutes=5)
+# A drain claims this many receipts at a time (one lease for the batch) and stops after
+# the limit, waking a fresh drain, so one store's flood cannot pin a worker.
+RECEIPT_DRAIN_BATCH = 20
+RECEIPT_DRAIN_LIMIT = 2000
+# Transient failures in a drain wait base * 2^(attempts-1), at most max.
+RECEIPT_RETRY_BASE = timedelta(seconds=10)
+RECEIPT_RETRY_MAX = timedelta(minutes=10)
 # Rejected deliveries are kept for ops, but anyone can post them: cap what they store.
 REJECTED_BODY_LIMIT = 4096
 # SyncRun.errors keeps the first errors only; the count is in `failed`.
@@ -90,38 +100,77 @@ def webhook_receipt_record(
     business_key: str = "",
     triggered_at: datetime | None = None,
 ) -> ReceiptRecordResult:
-    """Store a verified delivery once and schedule its processing after commit.
+    """Store a verified delivery once and wake the store's drain after commit.
 
-    A redelivery (same channel and delivery id) returns the stored receipt and does
-    nothing. A new delivery whose business key (e.g. order id + updated_at) was already
-    received is stored as a duplicate and not processed.
+    One INSERT: a redelivery (same channel and delivery id) returns the stored receipt
+    and does nothing. A new delivery of a change already received (same business key)
+    is stored too; the worker marks it duplicate (webhook_receipt_process).
     """
-    try:
-        return _receipt_insert(
-            channel_id=channel_id,
-            topic=topic,
+    receipt = _receipt_insert(
+        channel_id=channel_id,
+        topic=topic,
+        delivery_id=delivery_id,
+        body=body,
+        headers=headers,
+        business_key=business_key,
+        triggered_at=triggered_at,
+    )
+    if receipt is not None:
+        webhook_drain_wake_on_commit(channel_id)
+        return ReceiptRecordResult(receipt=receipt, is_new=True)
+    # ON CONFLICT DO NOTHING waited for a concurrent insert of this delivery id to
+    # commit, so the row it kept is there to read.
+    existing = WebhookReceipt.objects.filter(
+        channel_id=channel_id, delivery_id=delivery_id
+    ).first()
+    if existing is None:
+        raise ConnectorTransientError(
+            "The delivery was stored and removed at the same time; send it again.",
             delivery_id=delivery_id,
-            body=body,
-            headers=headers,
-            business_key=business_key,
-            triggered_at=triggered_at,
         )
-    except IntegrityError:
-        # The unique (channel, delivery id) refused a second row: a redelivery. Trying
-        # the INSERT first keeps a new delivery (the common case) to one statement.
-        receipt = WebhookReceipt.objects.filter(
-            channel_id=channel_id, delivery_id=delivery_id
-        ).first()
-        if receipt is None:
-            raise
-        logger.info(
-            "connectors.webhook.redelivery",
-            extra={"receipt_id": receipt.pk, "delivery_id": delivery_id},
-        )
-        return ReceiptRecordResult(receipt=receipt, is_new=False)
+    logger.info(
+        "connectors.webhook.redelivery",
+        extra={"receipt_id": existing.pk, "delivery_id": delivery_id},
+    )
+    return ReceiptRecordResult(receipt=existing, is_new=False)
 
 
-@transaction.atomic(durable=True)
+_INSERT_FIELDS = (
+    "channel_id",
+    "delivery_id",
+    "topic",
+    "body",
+    "headers",
+    "business_key",
+    "triggered_at",
+    "status",
+    "attempts",
+    "error",
+    "result",
+    "created_at",
+    "updated_at",
+)
+_JSON_FIELDS = frozenset({"headers", "result"})
+_insert_sql: dict[str, str] = {}
+
+
+def _receipt_insert_sql(connection: Any) -> str:
+    sql = _insert_sql.get(connection.vendor)
+    if sql is None:
+        qn = connection.ops.quote_name
+        meta = WebhookReceipt._meta
+        columns = ", ".join(qn(meta.get_field(name).column) for name in _INSERT_FIELDS)
+        # Built from the model's own names only; every value is a parameter.
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) "
+            f"ON CONFLICT ({qn('channel_id')}, {qn('delivery_id')}) DO NOTHING "
+            f"RETURNING {qn(meta.pk.column)}"
+        )
+        _insert_sql[connection.vendor] = sql
+    return sql
+
+
 def _receipt_insert(
     *,
     channel_id: int,
@@ -131,9 +180,15 @@ def _receipt_insert(
     headers: Mapping[str, str],
     business_key: str,
     triggered_at: datetime | None,
-) -> ReceiptRecordResult:
-    original = _earlier_with_key(channel_id=channel_id, business_key=business_key)
-    receipt = WebhookReceipt.objects.create(
+) -> WebhookReceipt | None:
+    """INSERT the receipt, or nothing when its delivery id is stored (None).
+
+    One statement in autocommit (outside an atomic block it is committed when it
+    returns, so the 200 that follows acknowledges a committed row): no BEGIN, no
+    savepoint, no IntegrityError to recover from.
+    """
+    now = timezone.now()
+    receipt = WebhookReceipt(
         channel_id=channel_id,
         delivery_id=delivery_id,
         topic=topic,
@@ -141,16 +196,119 @@ def _receipt_insert(
         headers=dict(headers),
         business_key=business_key,
         triggered_at=triggered_at,
-        status=(
-            WebhookReceiptStatus.DUPLICATE
-            if original is not None
-            else WebhookReceiptStatus.RECEIVED
-        ),
-        result={"duplicate_of": original} if original is not None else {},
+        status=WebhookReceiptStatus.RECEIVED,
+        created_at=now,
+        updated_at=now,
     )
-    if original is None:
-        _schedule_processing(receipt.pk)
-    return ReceiptRecordResult(receipt=receipt, is_new=original is None)
+    connection = transaction.get_connection()
+    meta = WebhookReceipt._meta
+    params = [
+        # JSON goes as text, which jsonb takes as it is: the driver's JSON adapter
+        # costs more CPU than the INSERT's own round trip.
+        json.dumps(getattr(receipt, name))
+        if name in _JSON_FIELDS
+        else meta.get_field(name).get_db_prep_save(getattr(receipt, name), connection)
+        for name in _INSERT_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_receipt_insert_sql(connection), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    receipt.pk = row[0]
+    receipt._state.adding = False
+    receipt._state.db = connection.alias
+    return receipt
+
+
+# --- Waking the drain: one publish per burst, not one per delivery ----------------------
+
+# A wakeup flag per store lives this long at most: if the drain it announced was lost
+# (worker killed before it started), deliveries wake a new one after this.
+DRAIN_WAKE_SECONDS = 30
+# Short: Redis down must cost a delivery milliseconds, not seconds (the receipt is
+# committed either way; the requeue sweep processes it).
+DRAIN_WAKE_REDIS_TIMEOUT = 0.25
+
+_wake_redis: Any = None
+
+
+def _drain_wake_client() -> Any:
+    """The process-wide Redis client of the wakeup flags, or None without Redis."""
+    global _wake_redis  # noqa: PLW0603 (one client per process, made on first use)
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return None
+    if _wake_redis is None:
+        import redis
+
+        _wake_redis = redis.Redis.from_url(
+            url,
+            socket_timeout=DRAIN_WAKE_REDIS_TIMEOUT,
+            socket_connect_timeout=DRAIN_WAKE_REDIS_TIMEOUT,
+        )
+    return _wake_redis
+
+
+def _drain_wake_key(channel_id: int) -> str:
+    # The database name keeps sites (and test runs) sharing one Redis apart.
+    database = settings.DATABASES["default"].get("NAME", "")
+    return f"erp:{database}:connectors:webhook-drain:{channel_id}"
+
+
+def webhook_drain_wake(channel_id: int) -> bool:
+    """Publish a drain of the store's receipts unless one is announced; True if published.
+
+    SET NX: only the delivery that sets the flag publishes. The drain deletes the flag
+    before it claims anything, so a receipt committed before a failed SET is one the
+    announced drain still finds. Without Redis (the embedded mode) every delivery
+    publishes; drains running side by side are safe.
+    """
+    from connectors.tasks import webhook_receipts_drain_task
+
+    client = _drain_wake_client()
+    key = _drain_wake_key(channel_id)
+    if client is not None:
+        try:
+            if not client.set(key, b"1", nx=True, ex=DRAIN_WAKE_SECONDS):
+                return False
+        except Exception as exc:  # noqa: BLE001 (any Redis failure: the sweep heals)
+            logger.warning(
+                "connectors.webhook.wake_failed",
+                extra={"channel_id": channel_id, "error": str(exc)},
+            )
+            return False
+    try:
+        webhook_receipts_drain_task.delay(channel_id)
+    except Exception as exc:  # noqa: BLE001 (broker down: the sweep heals)
+        logger.warning(
+            "connectors.webhook.wake_failed",
+            extra={"channel_id": channel_id, "error": str(exc)},
+        )
+        _drain_wake_clear(channel_id)
+        return False
+    return True
+
+
+def _drain_wake_clear(channel_id: int) -> None:
+    client = _drain_wake_client()
+    if client is None:
+        return
+    try:
+        client.delete(_drain_wake_key(channel_id))
+    except Exception as exc:  # noqa: BLE001 (the flag expires by itself)
+        logger.warning(
+            "connectors.webhook.wake_clear_failed",
+            extra={"channel_id": channel_id, "error": str(exc)},
+        )
+
+
+def webhook_drain_wake_on_commit(channel_id: int) -> None:
+    """Wake the store's drain once what the caller wrote is committed (now, in autocommit)."""
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(partial(webhook_drain_wake, channel_id), robust=True)
+    else:
+        webhook_drain_wake(channel_id)
 
 
 def _earlier_with_key(
@@ -210,7 +368,8 @@ def _receipt_claim(receipt_id: int) -> bool:
     """Take the receipt for this worker: a conditional UPDATE, one winner."""
     now = timezone.now()
     claimable = WebhookReceipt.objects.filter(
-        Q(status=WebhookReceiptStatus.RECEIVED)
+        Q(status=WebhookReceiptStatus.RECEIVED, leased_until__isnull=True)
+        | Q(status=WebhookReceiptStatus.RECEIVED, leased_until__lt=now)
         | Q(status=WebhookReceiptStatus.PROCESSING, leased_until__lt=now),
         pk=receipt_id,
     )
@@ -223,6 +382,28 @@ def _receipt_claim(receipt_id: int) -> bool:
         )
         == 1
     )
+
+
+@transaction.atomic(durable=True)
+def _receipts_claim(*, channel_id: int, limit: int) -> list[int]:
+    """Take up to `limit` of the store's waiting receipts, oldest first, for this drain."""
+    now = timezone.now()
+    ids = webhook_receipts_claim_lock(channel_id=channel_id, now=now, limit=limit)
+    if ids:
+        WebhookReceipt.objects.filter(
+            pk__in=ids, status=WebhookReceiptStatus.RECEIVED
+        ).update(
+            status=WebhookReceiptStatus.PROCESSING,
+            attempts=F("attempts") + 1,
+            leased_until=now + RECEIPT_LEASE,
+            updated_at=now,
+        )
+    return ids
+
+
+def _retry_backoff(attempts: int) -> timedelta:
+    # 10 s, 20 s, 40 s ... at most 10 min: a store outage is not hammered.
+    return min(RECEIPT_RETRY_BASE * (2 ** max(attempts - 1, 0)), RECEIPT_RETRY_MAX)
 
 
 def _receipt_finish(
@@ -259,6 +440,49 @@ def webhook_receipt_process(*, receipt_id: int) -> str | None:
     """
     if not _receipt_claim(receipt_id):
         return None
+    return _receipt_process_claimed(receipt_id, retry_after=None)
+
+
+def webhook_receipts_drain(
+    *, channel_id: int, batch_size: int | None = None, limit: int | None = None
+) -> int:
+    """Process the store's waiting receipts, a claimed batch at a time, until none is left.
+
+    The wakeup flag goes first, so a delivery committed while this runs either is
+    claimed here or wakes another drain. Drains may run side by side: each claims with
+    SKIP LOCKED, so no receipt is processed twice. A receipt whose store did not answer
+    waits (leased_until) and is retried later, by a drain or the requeue sweep.
+    Returns how many receipts it took.
+    """
+    batch_size = batch_size or RECEIPT_DRAIN_BATCH
+    limit = limit or RECEIPT_DRAIN_LIMIT
+    _drain_wake_clear(channel_id)
+    taken = 0
+    while taken < limit:
+        ids = _receipts_claim(
+            channel_id=channel_id, limit=min(batch_size, limit - taken)
+        )
+        if not ids:
+            return taken
+        taken += len(ids)
+        for receipt_id in ids:
+            try:
+                _receipt_process_claimed(receipt_id, retry_after=_retry_backoff)
+            except (ConnectorTransientError, OperationalError):
+                continue
+    # A flood: hand the rest to a fresh task so this worker serves other stores too.
+    webhook_drain_wake(channel_id)
+    return taken
+
+
+def _receipt_process_claimed(
+    receipt_id: int, *, retry_after: Callable[[int], timedelta] | None
+) -> str:
+    """Process a receipt this worker has claimed; the final (or waiting) status.
+
+    retry_after: how long a transient failure waits (by attempts); None leaves the
+    wait to the caller's task retry.
+    """
     receipt = WebhookReceipt.objects.select_related("channel").get(pk=receipt_id)
     original = _earlier_with_key(
         channel_id=receipt.channel_id,
@@ -288,13 +512,16 @@ def webhook_receipt_process(*, receipt_id: int) -> str | None:
                 ),
             )
             return WebhookReceiptStatus.FAILED
+        now = timezone.now()
         WebhookReceipt.objects.filter(
             pk=receipt_id, status=WebhookReceiptStatus.PROCESSING
         ).update(
             status=WebhookReceiptStatus.RECEIVED,
             error=message,
-            leased_until=None,
-            updated_at=timezone.now(),
+            # On a RECEIVED receipt the lease is "not before": no drain takes it
+            # sooner, so a store outage is not retried in a tight loop.
+            leased_until=now + retry_after(receipt.attempts) if retry_after else None,
+            updated_at=now,
         )
         raise
     except ChannelUnauthorizedError as exc:

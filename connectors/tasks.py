@@ -9,6 +9,7 @@ from connectors.exceptions import ConnectorTransientError
 from connectors.services import (
     channels_webhooks_ensure,
     webhook_receipt_process,
+    webhook_receipts_drain,
     webhook_receipts_requeue,
 )
 from connectors.sync import channel_sync, channels_due_for_sync
@@ -26,6 +27,12 @@ from connectors.sync import channel_sync, channels_due_for_sync
 def webhook_receipt_process_task(receipt_id: int) -> None:
     """Process one stored webhook delivery."""
     webhook_receipt_process(receipt_id=receipt_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_receipts_drain_task(channel_id: int) -> int:
+    """Process a store's waiting deliveries until none is left (woken by the intake)."""
+    return webhook_receipts_drain(channel_id=channel_id)
 
 
 @shared_task(ignore_result=True)

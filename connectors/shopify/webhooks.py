@@ -1,6 +1,6 @@
 """Shopify webhook intake: verify the signature on the raw body, store, answer at once.
 
-Processing happens in a worker (connectors.tasks.webhook_receipt_process_task) after the
+Processing happens in a worker (connectors.tasks.webhook_receipts_drain_task) after the
 receipt is committed, so Shopify gets its 200 in milliseconds and nothing acknowledged
 is lost.
 """
@@ -18,10 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from connectors.intake import (
+    IntakeChannel,
     aware_datetime,
     header_first,
     headers_kept,
     hmac_sha256_base64,
+    intake_channel,
     signature_matches,
 )
 from connectors.models import Channel, ChannelKind
@@ -51,7 +53,7 @@ def shopify_hmac_is_valid(*, secret: str, body: bytes, signature: str) -> bool:
     return signature_matches(secret=secret, body=body, signature=signature)
 
 
-def webhook_secret_for(channel: Channel) -> str:
+def webhook_secret_for(channel: Channel | IntakeChannel) -> str:
     """The secret Shopify signs this store's webhooks with.
 
     A custom app made in the store's admin has its own secret (kept on the channel); a
@@ -96,36 +98,43 @@ def business_key_for(*, topic: str, payload: Any) -> str:
     return ":".join(str(part) for part in key if part not in (None, ""))[:200]
 
 
+def _signature_refusal(channel: IntakeChannel, *, body: bytes, signature: str) -> str:
+    """Why the delivery is refused ("" when its signature is good)."""
+    secret = webhook_secret_for(channel)
+    if not secret:
+        return gettext_noop("No webhook secret is configured for this store.")
+    if not signature:
+        return Phrase(
+            gettext_noop("The %(header)s header is missing."), header=HMAC_HEADER
+        )
+    if not shopify_hmac_is_valid(secret=secret, body=body, signature=signature):
+        return Phrase(
+            gettext_noop("The %(header)s signature does not match the body."),
+            header=HMAC_HEADER,
+        )
+    return ""
+
+
 @csrf_exempt
 @require_POST
 def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
     """POST /webhooks/shopify/<channel>/: verify, store once, answer 200."""
-    channel = (
-        Channel.objects.filter(code=channel_code, kind=ChannelKind.SHOPIFY)
-        .only("pk", "credentials")
-        .first()
-    )
+    channel = intake_channel(kind=ChannelKind.SHOPIFY, code=channel_code)
     if channel is None:
         return JsonResponse({"error": "unknown store"}, status=404)
     body = request.body
     headers = headers_kept(request, prefixes=KEPT_HEADER_PREFIXES)
     topic = header_first(request.headers, TOPIC_HEADERS)
-    secret = webhook_secret_for(channel)
-    if not secret:
-        reason = gettext_noop("No webhook secret is configured for this store.")
-    elif not header_first(request.headers, HMAC_HEADERS):
-        reason = Phrase(
-            gettext_noop("The %(header)s header is missing."), header=HMAC_HEADER
+    signature = header_first(request.headers, HMAC_HEADERS)
+    reason = _signature_refusal(channel, body=body, signature=signature)
+    if reason and not channel.is_fresh:
+        # The secret may have been rotated since this process read the store.
+        channel = intake_channel(
+            kind=ChannelKind.SHOPIFY, code=channel_code, fresh=True
         )
-    elif not shopify_hmac_is_valid(
-        secret=secret, body=body, signature=header_first(request.headers, HMAC_HEADERS)
-    ):
-        reason = Phrase(
-            gettext_noop("The %(header)s signature does not match the body."),
-            header=HMAC_HEADER,
-        )
-    else:
-        reason = ""
+        if channel is None:
+            return JsonResponse({"error": "unknown store"}, status=404)
+        reason = _signature_refusal(channel, body=body, signature=signature)
     if reason:
         webhook_receipt_reject(
             channel_id=channel.pk,

@@ -40,3 +40,23 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     ids: list[int] = []
     monkeypatch.setattr(webhook_receipt_process_task, "delay", ids.append)
     return ids
+
+
+@pytest.fixture
+def drains(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Store ids whose drain task was published (instead of the broker)."""
+    from connectors.tasks import webhook_receipts_drain_task
+
+    ids: list[int] = []
+    monkeypatch.setattr(webhook_receipts_drain_task, "delay", ids.append)
+    return ids
+
+
+@pytest.fixture
+def wake_redis(settings: Any) -> Any:
+    """The Redis client of the drain wakeup flags (the test needs a real Redis)."""
+    from connectors.services import _drain_wake_client
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (the drain wakeup flags live there)")
+    return _drain_wake_client()

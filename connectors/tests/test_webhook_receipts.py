@@ -15,13 +15,14 @@ from connectors.models import Channel, WebhookReceipt, WebhookReceiptStatus
 from connectors.services import (
     RECEIPT_MAX_ATTEMPTS,
     REJECTED_BODY_LIMIT,
+    webhook_drain_wake,
     webhook_receipt_process,
     webhook_receipt_record,
     webhook_receipt_reject,
     webhook_receipt_retry,
+    webhook_receipts_drain,
     webhook_receipts_requeue,
 )
-from connectors.tasks import webhook_receipt_process_task
 from connectors.tests.factories import ChannelFactory, WebhookReceiptFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def _record(channel, delivery_id="d-1", business_key="order:1@t1", **kwargs):
     )
 
 
-def test_new_delivery_is_stored_and_processing_is_scheduled_after_commit(
+def test_new_delivery_is_stored_and_the_drain_is_woken_after_commit(
     django_capture_on_commit_callbacks,
 ):
     # given
@@ -62,8 +63,8 @@ def test_new_delivery_is_stored_and_processing_is_scheduled_after_commit(
     assert receipt.headers == {"X-Shopify-Topic": "orders/create"}
     assert len(callbacks) == 1
     assert isinstance(callbacks[0], partial)
-    assert callbacks[0].func == webhook_receipt_process_task.delay
-    assert callbacks[0].args == (receipt.pk,)
+    assert callbacks[0].func == webhook_drain_wake
+    assert callbacks[0].args == (channel.pk,)
 
 
 def test_redelivery_of_the_same_delivery_id_is_a_no_op(
@@ -88,22 +89,24 @@ def test_same_delivery_id_in_another_store_is_a_separate_receipt():
     assert WebhookReceipt.objects.count() == 2
 
 
-def test_same_business_key_under_a_new_delivery_id_is_stored_as_duplicate(
-    django_capture_on_commit_callbacks,
+def test_same_business_key_under_a_new_delivery_id_is_stored_then_processed_as_duplicate(
+    provider,
 ):
-    # given: orders/paid and orders/updated for the same change of order 1
+    # given: orders/paid and orders/updated for the same change of order 1, both
+    # stored by the intake (one INSERT each, no lookup)
     channel = ChannelFactory()
     first = _record(channel, delivery_id="d-1", business_key="order:1@t1")
+    second = _record(channel, delivery_id="d-2", business_key="order:1@t1")
+    assert (second.is_new, second.receipt.status) == (True, "received")
 
     # when
-    with django_capture_on_commit_callbacks() as callbacks:
-        second = _record(channel, delivery_id="d-2", business_key="order:1@t1")
+    webhook_receipts_drain(channel_id=channel.pk)
 
     # then
-    assert second.is_new is False
+    second.receipt.refresh_from_db()
     assert second.receipt.status == WebhookReceiptStatus.DUPLICATE
     assert second.receipt.result == {"duplicate_of": first.receipt.pk}
-    assert callbacks == []
+    assert provider.calls == [first.receipt.pk]
 
 
 def test_new_business_key_of_the_same_order_is_processed():

@@ -3,7 +3,7 @@
 WooCommerce sends a delivery once and never retries; after a few failed deliveries in a
 row it disables the webhook. So the endpoint does the least that can fail: check the
 signature, store the receipt, answer 200; a worker processes it after commit
-(connectors.tasks.webhook_receipt_process_task), and the poll heals what never came.
+(connectors.tasks.webhook_receipts_drain_task), and the poll heals what never came.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from connectors.intake import (
+    IntakeChannel,
     header_first,
     headers_kept,
     hmac_sha256_base64,
+    intake_channel,
     signature_matches,
 )
-from connectors.models import Channel, ChannelKind, WebhookReceiptStatus
+from connectors.models import ChannelKind, WebhookReceiptStatus
 from connectors.services import webhook_receipt_record, webhook_receipt_reject
 from erp.core.text import Phrase
 
@@ -76,8 +78,27 @@ def business_key_for(*, topic: str, payload: Any) -> str:
     return f"{resource}:{object_id}:{modified}"[:200]
 
 
+def _signature_refusal(channel: IntakeChannel, *, body: bytes, signature: str) -> str:
+    """Why the delivery is refused ("" when its signature is good)."""
+    secret = str((channel.credentials or {}).get("webhook_secret") or "")
+    if not secret:
+        return gettext_noop("No webhook secret is configured for this store.")
+    if not signature:
+        return Phrase(
+            gettext_noop("The %(header)s header is missing."), header=SIGNATURE_HEADER
+        )
+    if not woocommerce_signature_is_valid(
+        secret=secret, body=body, signature=signature
+    ):
+        return Phrase(
+            gettext_noop("The %(header)s signature does not match the body."),
+            header=SIGNATURE_HEADER,
+        )
+    return ""
+
+
 def _reject(
-    channel: Channel,
+    channel: IntakeChannel,
     *,
     topic: str,
     body: bytes,
@@ -101,11 +122,7 @@ def _reject(
 @require_POST
 def woocommerce_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
     """POST /webhooks/woocommerce/<channel>/: answer the ping, verify, store once."""
-    channel = (
-        Channel.objects.filter(code=channel_code, kind=ChannelKind.WOOCOMMERCE)
-        .only("pk", "credentials")
-        .first()
-    )
+    channel = intake_channel(kind=ChannelKind.WOOCOMMERCE, code=channel_code)
     if channel is None:
         return JsonResponse({"error": "unknown store"}, status=404)
     body = request.body
@@ -118,22 +135,15 @@ def woocommerce_webhook(request: HttpRequest, channel_code: str) -> HttpResponse
 
     headers = headers_kept(request, prefixes=KEPT_HEADER_PREFIXES)
     topic = header_first(request.headers, (TOPIC_HEADER,))
-    secret = str((channel.credentials or {}).get("webhook_secret") or "")
-    if not secret:
-        reason = gettext_noop("No webhook secret is configured for this store.")
-    elif not signature:
-        reason = Phrase(
-            gettext_noop("The %(header)s header is missing."), header=SIGNATURE_HEADER
+    reason = _signature_refusal(channel, body=body, signature=signature)
+    if reason and not channel.is_fresh:
+        # The secret may have been rotated since this process read the store.
+        channel = intake_channel(
+            kind=ChannelKind.WOOCOMMERCE, code=channel_code, fresh=True
         )
-    elif not woocommerce_signature_is_valid(
-        secret=secret, body=body, signature=signature
-    ):
-        reason = Phrase(
-            gettext_noop("The %(header)s signature does not match the body."),
-            header=SIGNATURE_HEADER,
-        )
-    else:
-        reason = ""
+        if channel is None:
+            return JsonResponse({"error": "unknown store"}, status=404)
+        reason = _signature_refusal(channel, body=body, signature=signature)
     if reason:
         return _reject(
             channel,

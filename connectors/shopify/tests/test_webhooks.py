@@ -3,6 +3,7 @@ from functools import partial
 import pytest
 
 from connectors.models import WebhookReceipt, WebhookReceiptStatus
+from connectors.services import webhook_drain_wake, webhook_receipts_drain
 from connectors.shopify.testing.webhooks import webhook_body, webhook_headers
 from connectors.shopify.tests.conftest import load_fixture
 from connectors.shopify.webhooks import (
@@ -10,7 +11,6 @@ from connectors.shopify.webhooks import (
     shopify_hmac,
     shopify_hmac_is_valid,
 )
-from connectors.tasks import webhook_receipt_process_task
 from connectors.tests.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,7 @@ def test_order_delivery_is_stored_with_its_business_key_and_processed_after_comm
     )
     assert "Cookie" not in receipt.headers
     assert [(c.func, c.args) for c in callbacks if isinstance(c, partial)] == [
-        (webhook_receipt_process_task.delay, (receipt.pk,))
+        (webhook_drain_wake, (channel.pk,))
     ]
 
 
@@ -160,7 +160,7 @@ def test_redelivery_is_acknowledged_and_stored_once(client, channel, official_or
     assert WebhookReceipt.objects.count() == 1
 
 
-def test_same_change_under_another_topic_is_stored_as_duplicate(
+def test_same_change_under_another_topic_is_processed_once(
     client, channel, official_order
 ):
     body = webhook_body(official_order)
@@ -174,9 +174,14 @@ def test_same_change_under_another_topic_is_stored_as_duplicate(
             ),
         )
 
+    # the intake stores both (one INSERT each); the drain processes the change once
+    webhook_receipts_drain(channel_id=channel.pk)
+
     assert list(
         WebhookReceipt.objects.order_by("pk").values_list("topic", "status")
-    ) == [("orders/updated", "received"), ("orders/paid", "duplicate")]
+    ) == [("orders/updated", "processed"), ("orders/paid", "duplicate")]
+    first, second = WebhookReceipt.objects.order_by("pk")
+    assert second.result == {"duplicate_of": first.pk}
 
 
 def test_one_changed_byte_fails_the_signature(client, channel, official_order):
