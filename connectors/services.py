@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -203,22 +203,44 @@ def _receipt_insert(
     connection = transaction.get_connection()
     meta = WebhookReceipt._meta
     params = [
-        # JSON goes as text, which jsonb takes as it is: the driver's JSON adapter
-        # costs more CPU than the INSERT's own round trip.
+        # JSON goes as text, which jsonb takes as it is, without adapter objects.
         json.dumps(getattr(receipt, name))
         if name in _JSON_FIELDS
         else meta.get_field(name).get_db_prep_save(getattr(receipt, name), connection)
         for name in _INSERT_FIELDS
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_receipt_insert_sql(connection), params)
-        row = cursor.fetchone()
+    sql = _receipt_insert_sql(connection)
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    else:
+        row = _autocommit_insert(connection, sql, params)
     if row is None:
         return None
     receipt.pk = row[0]
     receipt._state.adding = False
     receipt._state.db = connection.alias
     return receipt
+
+
+def _autocommit_insert(connection: Any, sql: str, params: list[Any]) -> Any:
+    """Run the INSERT as its own health check: retried once on a dropped connection.
+
+    CONN_HEALTH_CHECKS would send SELECT 1 before it, a second round trip on every
+    delivery. The INSERT is idempotent (ON CONFLICT DO NOTHING), so running it again
+    on a fresh connection is safe even if the first one committed before the drop.
+    """
+    connection.health_check_done = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    except (InterfaceError, OperationalError):
+        connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
 
 
 # --- Waking the drain: one publish per burst, not one per delivery ----------------------

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 import redis
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from connectors import services
@@ -240,3 +240,34 @@ def test_delivery_costs_one_insert_and_a_rotated_secret_is_honoured_at_once(
         ("wh-3", "received"),
         (None, "rejected"),
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_delivery_on_a_dropped_database_connection_is_stored_on_a_fresh_one(
+    client, drains
+):
+    # given: a store this process has served, and its database connection killed
+    # (a PostgreSQL restart, an idle timeout) while the web process kept it
+    store = ChannelFactory(code="dropped", credentials={"webhook_secret": SECRET})
+    assert (
+        _post(client, store.code, secret=SECRET, delivery_id="wh-1").status_code == 200
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+
+    # when
+    response = _post(client, store.code, secret=SECRET, delivery_id="wh-2", order_id=2)
+
+    # then
+    assert response.status_code == 200
+    assert list(
+        WebhookReceipt.objects.order_by("pk").values_list("delivery_id", flat=True)
+    ) == ["wh-1", "wh-2"]
