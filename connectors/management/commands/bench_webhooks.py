@@ -20,6 +20,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -36,7 +37,7 @@ BENCH_SECRET = "bench-webhook-secret"  # noqa: S105 (a benchmark store's, not a 
 GOAL_RATIO = 0.4
 GOAL_P99_MS = 100.0
 # Time the load processes get to start and sign their deliveries before the clock runs.
-PREPARE_SECONDS = 1.0
+PREPARE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,18 @@ class RunResult:
     latencies_ms: list[float]
     ok: int
     errors: int
+    server_cpu_s: float | None = None
 
     @property
     def rate(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
+
+    @property
+    def server_cpu_ms(self) -> float | None:
+        """gunicorn workers' CPU per answered request: load-independent, unlike rates."""
+        if self.server_cpu_s is None or not (self.ok + self.errors):
+            return None
+        return self.server_cpu_s * 1000 / (self.ok + self.errors)
 
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
@@ -130,7 +139,27 @@ def _merged(parts: list[RunResult]) -> RunResult:
         latencies_ms=[x for p in parts for x in p.latencies_ms],
         ok=sum(p.ok for p in parts),
         errors=sum(p.errors for p in parts),
+        server_cpu_s=(
+            None
+            if any(p.server_cpu_s is None for p in parts)
+            else sum(p.server_cpu_s or 0.0 for p in parts)
+        ),
     )
+
+
+def _server_cpu_seconds(master_pid: int) -> float | None:
+    """CPU time (user + system) of the gunicorn workers so far; None off Linux."""
+    total = 0.0
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text()
+        for pid in children.split():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            # utime and stime are fields 14 and 15 of /proc/<pid>/stat.
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
 
 
 def _free_port() -> int:
@@ -149,7 +178,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rounds",
             type=int,
-            default=2,
+            default=4,
             help="alternate the two endpoints this many times (the machine's other "
             "load then weighs on both alike)",
         )
@@ -165,25 +194,40 @@ class Command(BaseCommand):
             before = WebhookReceipt.objects.filter(channel=channel).count()
             trivial_parts, webhook_parts = [], []
             rounds = max(1, options["rounds"])
-            for _ in range(rounds):
-                trivial_parts.append(
-                    self._run(
-                        "trivial view",
-                        f"{base}/bench/trivial/",
-                        "trivial",
-                        options,
-                        options["seconds"] / rounds,
+            seconds = options["seconds"] / rounds
+            # One pool of load processes for every round: forking 8 of them per
+            # round would cost the server CPU in the middle of the measurement.
+            with ProcessPoolExecutor(max_workers=options["clients"]) as pool:
+                for _ in range(rounds):
+                    trivial_parts.append(
+                        self._run(
+                            pool,
+                            server.pid,
+                            "trivial view",
+                            f"{base}/bench/trivial/",
+                            "trivial",
+                            options["clients"],
+                            seconds,
+                        )
                     )
-                )
-                webhook_parts.append(
-                    self._run(
-                        "webhook intake",
-                        f"{base}/webhooks/shopify/{channel.code}/",
-                        "webhook",
-                        options,
-                        options["seconds"] / rounds,
+                    webhook_parts.append(
+                        self._run(
+                            pool,
+                            server.pid,
+                            "webhook intake",
+                            f"{base}/webhooks/shopify/{channel.code}/",
+                            "webhook",
+                            options["clients"],
+                            seconds,
+                        )
                     )
+            self.stdout.write(
+                "webhook / trivial per round: "
+                + " ".join(
+                    f"{w.rate / t.rate:.2f}" if t.rate else "-"
+                    for t, w in zip(trivial_parts, webhook_parts, strict=True)
                 )
+            )
             trivial, webhook = _merged(trivial_parts), _merged(webhook_parts)
             stored = WebhookReceipt.objects.filter(channel=channel).count() - before
         finally:
@@ -239,25 +283,32 @@ class Command(BaseCommand):
         raise CommandError("gunicorn did not start within 30 s.")
 
     def _run(
-        self, name: str, url: str, kind: str, options: dict[str, Any], seconds: float
+        self,
+        pool: ProcessPoolExecutor,
+        server_pid: int,
+        name: str,
+        url: str,
+        kind: str,
+        clients: int,
+        seconds: float,
     ) -> RunResult:
-        clients = options["clients"]
         self.stdout.write(f"{name}: {clients} clients for {seconds:.1f} s ...")
         # Enough signed deliveries for 1,000/s in all; more are signed on the fly.
         per_client = int(seconds * 1000 / clients) + 1
         start_at = time.time() + PREPARE_SECONDS
         # New order ids on every run and round: each delivery is a first one.
         seed = secrets.randbelow(1_000_000) * 100
-        with ProcessPoolExecutor(max_workers=clients) as pool:
-            parts = list(
-                pool.map(
-                    _client,
-                    [
-                        (url, kind, start_at, seconds, seed + i + 1, per_client)
-                        for i in range(clients)
-                    ],
-                )
+        cpu_before = _server_cpu_seconds(server_pid)
+        parts = list(
+            pool.map(
+                _client,
+                [
+                    (url, kind, start_at, seconds, seed + i + 1, per_client)
+                    for i in range(clients)
+                ],
             )
+        )
+        cpu_after = _server_cpu_seconds(server_pid)
         window = max(p[4] for p in parts) - min(p[3] for p in parts)
         return RunResult(
             name=name,
@@ -265,6 +316,9 @@ class Command(BaseCommand):
             latencies_ms=[x for part in parts for x in part[0]],
             ok=sum(part[1] for part in parts),
             errors=sum(part[2] for part in parts),
+            server_cpu_s=None
+            if cpu_after is None or cpu_before is None
+            else cpu_after - cpu_before,
         )
 
     def _report(
@@ -277,12 +331,15 @@ class Command(BaseCommand):
         ratio = webhook.rate / trivial.rate if trivial.rate else 0.0
         rows = [trivial, webhook]
         self.stdout.write(
-            f"{'':16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+            f"{'':16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+            f"{'server CPU ms/req':>18}"
         )
         for row in rows:
+            cpu = row.server_cpu_ms
             self.stdout.write(
                 f"{row.name:16} {row.rate:8.0f} {row.percentile(0.5):8.1f} "
-                f"{row.percentile(0.99):8.1f} {row.errors:7d}"
+                f"{row.percentile(0.99):8.1f} {row.errors:7d} "
+                f"{'-' if cpu is None else f'{cpu:.2f}':>18}"
             )
         self.stdout.write(
             f"webhook / trivial: {ratio:.2f}x (goal ≥ {GOAL_RATIO}x); "
@@ -306,6 +363,7 @@ class Command(BaseCommand):
                             "p99_ms": row.percentile(0.99),
                             "ok": row.ok,
                             "errors": row.errors,
+                            "server_cpu_ms": row.server_cpu_ms,
                         }
                         for row in rows
                     }
