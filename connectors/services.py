@@ -125,7 +125,9 @@ def webhook_receipt_record(
     ).first()
     if existing is None:
         raise ConnectorTransientError(
-            "The delivery was stored and removed at the same time; send it again.",
+            gettext_noop(
+                "The delivery was stored and removed at the same time; send it again."
+            ),
             delivery_id=delivery_id,
         )
     logger.info(
