@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from erp.core.admin import ReadOnlyAdmin
+from erp.core.admin import KeyboardListMixin, ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
 from erp.core.jobs import job_request
 from erp.core.text import Phrase
@@ -309,7 +309,7 @@ class ShipmentActionForm(ActionForm):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(KeyboardListMixin, admin.ModelAdmin):
     list_display = [
         "pk",
         "order",
@@ -332,6 +332,11 @@ class ShipmentAdmin(admin.ModelAdmin):
         "void_labels",
         "set_tracking_number",
         "poll_tracking",
+    ]
+    keyboard_actions = [
+        ("b", "buy_labels", False),
+        ("p", "print_batch", False),
+        ("t", "poll_tracking", False),
     ]
     inlines = [
         PackageInline,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from erp.core.admin import ReadOnlyAdmin, money_display
+from erp.core.admin import KeyboardListMixin, ReadOnlyAdmin, money_display
 from erp.core.exceptions import ApplicationError
 from erp.core.templatetags.erp import money
 from erp.core.text import phrase_render
@@ -174,7 +174,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(KeyboardListMixin, ReadOnlyAdmin):
     list_display = [
         "number",
         "channel",
@@ -204,6 +204,13 @@ class OrderAdmin(ReadOnlyAdmin):
         "allocate_selected",
         "ship_selected",
         "cancel_selected",
+    ]
+    keyboard_actions = [
+        ("a", "approve_selected", True),
+        ("h", "hold_selected", True),
+        ("l", "allocate_selected", False),
+        ("s", "ship_selected", False),
+        ("c", "cancel_selected", True),
     ]
     fieldsets = [
         (

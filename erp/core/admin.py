@@ -166,3 +166,36 @@ class JobAdmin(ReadOnlyAdmin):
                 "back_label": job_message(job.params.get("back_label") or {}),
             },
         )
+
+
+class KeyboardListMixin:
+    """Change list used from the keyboard: rows to move through, shortcuts for actions.
+
+    `keyboard_actions` maps keys to this admin's actions: (key, action name, whether
+    the action needs a reason). Only the actions the user may run are offered.
+    """
+
+    change_list_template = "admin/keyboard_change_list.html"
+    keyboard_actions: list[tuple[str, str, bool]] = []
+
+    class Media:
+        js = ("erp/keyboard_list.js",)
+        css = {"all": ("erp/keyboard_list.css",)}
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        available = self.get_actions(request)  # type: ignore[attr-defined]
+        shortcuts = [
+            {
+                "key": key,
+                "action": name,
+                "reason": needs_reason,
+                "label": str(available[name][2]),
+            }
+            for key, name, needs_reason in self.keyboard_actions
+            if name in available
+        ]
+        return super().changelist_view(  # type: ignore[misc]
+            request, {**(extra_context or {}), "keyboard_actions": shortcuts}
+        )
