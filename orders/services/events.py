@@ -29,6 +29,11 @@ def order_events_deferred() -> Iterator[None]:
     allocated); one INSERT instead of one each. Used inside the caller's transaction,
     so an error drops them with everything else.
     """
+    if _deferred.get() is not None:
+        # Nested (a page's review inside the ingest's block): the outer block inserts
+        # them all, so the timeline's ids follow the order things happened in.
+        yield
+        return
     pending: list[OrderEvent] = []
     token = _deferred.set(pending)
     try:

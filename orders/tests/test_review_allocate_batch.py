@@ -20,11 +20,13 @@ from inventory.tests.factories import (
     ProductFactory,
     WarehouseFactory,
 )
-from orders.choices import FinancialStatus, OrderStatus
+from orders.canonical import OrderSource
+from orders.choices import FinancialStatus, OrderEventType, OrderStatus
 from orders.locks import orders_lock
-from orders.models import Order
+from orders.models import Order, OrderEvent
+from orders.services.ingest import order_ingest
 from orders.services.workflow import order_review_apply, orders_review_and_allocate
-from orders.tests.builders import T0, US_ADDRESS
+from orders.tests.builders import T0, US_ADDRESS, canonical_order
 from orders.tests.factories import CustomerFactory, OrderFactory, OrderLineFactory
 
 
@@ -347,3 +349,19 @@ def test_two_pages_racing_for_the_same_skus_never_oversell(channel, stock):
         StockItem.objects.values_list("quantity_on_hand", "quantity_allocated")
     ) == [(10, 10), (10, 10)]
     assert Allocation.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_a_new_orders_timeline_reads_in_the_order_things_happened(channel, stock):
+    stock("SKU-A", 5)
+
+    result = order_ingest(
+        channel_id=channel.pk, data=canonical_order(), source=OrderSource.WEBHOOK
+    )
+
+    events = OrderEvent.objects.filter(order_id=result.order_id)
+    assert list(events.order_by("pk").values_list("type", flat=True)) == [
+        OrderEventType.CREATED,
+        OrderEventType.APPROVED,
+        OrderEventType.ALLOCATED,
+    ]
