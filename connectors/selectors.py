@@ -193,6 +193,29 @@ def order_version_is_stored(
     ).exists()
 
 
+def order_versions_stored(
+    *, channel_id: int, versions: Iterable[tuple[str, datetime]]
+) -> set[tuple[str, datetime]]:
+    """Which of these (store order id, updated_at) are stored already, or newer ones.
+
+    order_version_is_stored for a batch of webhook bodies, in one query.
+    """
+    wanted = list(versions)
+    if not wanted:
+        return set()
+    newest = dict(
+        Order.objects.filter(
+            channel_id=channel_id,
+            external_id__in={external_id for external_id, _ in wanted},
+        ).values_list("external_id", "store_updated_at")
+    )
+    return {
+        (external_id, updated_at)
+        for external_id, updated_at in wanted
+        if newest.get(external_id) is not None and newest[external_id] >= updated_at
+    }
+
+
 def channel_available_by_location(
     *, channel_id: int, product_ids: Collection[int]
 ) -> dict[str, dict[int, int]]:

@@ -296,7 +296,7 @@ def webhook_drain_wake(channel_id: int) -> bool:
         try:
             if not client.set(key, b"1", nx=True, ex=DRAIN_WAKE_SECONDS):
                 return False
-        except Exception as exc:  # noqa: BLE001 (any Redis failure: the sweep heals)
+        except Exception as exc:  # any Redis failure: the sweep heals
             logger.warning(
                 "connectors.webhook.wake_failed",
                 extra={"channel_id": channel_id, "error": str(exc)},
@@ -304,7 +304,7 @@ def webhook_drain_wake(channel_id: int) -> bool:
             return False
     try:
         webhook_receipts_drain_task.delay(channel_id)
-    except Exception as exc:  # noqa: BLE001 (broker down: the sweep heals)
+    except Exception as exc:  # broker down: the sweep heals
         logger.warning(
             "connectors.webhook.wake_failed",
             extra={"channel_id": channel_id, "error": str(exc)},
@@ -320,7 +320,7 @@ def _drain_wake_clear(channel_id: int) -> None:
         return
     try:
         client.delete(_drain_wake_key(channel_id))
-    except Exception as exc:  # noqa: BLE001 (the flag expires by itself)
+    except Exception as exc:  # the flag expires by itself
         logger.warning(
             "connectors.webhook.wake_clear_failed",
             extra={"channel_id": channel_id, "error": str(exc)},
@@ -474,9 +474,10 @@ def webhook_receipts_drain(
 
     The wakeup flag goes first, so a delivery committed while this runs either is
     claimed here or wakes another drain. Drains may run side by side: each claims with
-    SKIP LOCKED, so no receipt is processed twice. A receipt whose store did not answer
-    waits (leased_until) and is retried later, by a drain or the requeue sweep.
-    Returns how many receipts it took.
+    SKIP LOCKED, so no receipt is processed twice. A batch goes to the provider in one
+    call when it can take one (webhook_process_many), each receipt keeping its own
+    outcome. A receipt whose store did not answer waits (leased_until) and is retried
+    later, by a drain or the requeue sweep. Returns how many receipts it took.
     """
     batch_size = batch_size or RECEIPT_DRAIN_BATCH
     limit = limit or RECEIPT_DRAIN_LIMIT
@@ -489,14 +490,27 @@ def webhook_receipts_drain(
         if not ids:
             return taken
         taken += len(ids)
-        for receipt_id in ids:
-            try:
-                _receipt_process_claimed(receipt_id, retry_after=_retry_backoff)
-            except (ConnectorTransientError, OperationalError):
-                continue
+        _receipts_process_claimed(ids)
     # A flood: hand the rest to a fresh task so this worker serves other stores too.
     webhook_drain_wake(channel_id)
     return taken
+
+
+def _receipt_duplicate_finish(receipt: WebhookReceipt) -> bool:
+    """Mark the receipt duplicate if an earlier one carries its change; True if so."""
+    original = _earlier_with_key(
+        channel_id=receipt.channel_id,
+        business_key=receipt.business_key,
+        exclude_pk=receipt.pk,
+    )
+    if original is None or original > receipt.pk:
+        return False
+    _receipt_finish(
+        receipt.pk,
+        status=WebhookReceiptStatus.DUPLICATE,
+        result={"duplicate_of": original},
+    )
+    return True
 
 
 def _receipt_process_claimed(
@@ -505,25 +519,86 @@ def _receipt_process_claimed(
     """Process a receipt this worker has claimed; the final (or waiting) status.
 
     retry_after: how long a transient failure waits (by attempts); None leaves the
-    wait to the caller's task retry.
+    wait to the caller's task retry, and the error is raised for it.
     """
     receipt = WebhookReceipt.objects.select_related("channel").get(pk=receipt_id)
-    original = _earlier_with_key(
-        channel_id=receipt.channel_id,
-        business_key=receipt.business_key,
-        exclude_pk=receipt.pk,
-    )
-    if original is not None and original < receipt.pk:
-        _receipt_finish(
-            receipt_id,
-            status=WebhookReceiptStatus.DUPLICATE,
-            result={"duplicate_of": original},
-        )
+    if _receipt_duplicate_finish(receipt):
         return WebhookReceiptStatus.DUPLICATE
     try:
-        result = provider_get(receipt.channel.kind).webhook_process(receipt=receipt)
-    except (ConnectorTransientError, OperationalError) as exc:
-        # OperationalError: lock timeouts and dropped connections pass on retry.
+        outcome: Mapping[str, Any] | Exception = provider_get(
+            receipt.channel.kind
+        ).webhook_process(receipt=receipt)
+    # Every error becomes the receipt's outcome (see _receipt_outcome_record).
+    except Exception as exc:
+        outcome = exc
+    status = _receipt_outcome_record(receipt, outcome, retry_after=retry_after)
+    if status == WebhookReceiptStatus.RECEIVED and isinstance(outcome, Exception):
+        raise outcome
+    return status
+
+
+def _receipts_process_claimed(receipt_ids: Sequence[int]) -> None:
+    """Process a batch this drain claimed: one provider call when the provider can."""
+    receipts = list(
+        WebhookReceipt.objects.select_related("channel")
+        .filter(pk__in=receipt_ids)
+        .order_by("pk")
+    )
+    # In pk order, so the first of two deliveries of one change is the one kept.
+    todo = [r for r in receipts if not _receipt_duplicate_finish(r)]
+    if not todo:
+        return
+    try:
+        provider = provider_get(todo[0].channel.kind)
+    except ApplicationError as exc:
+        for receipt in todo:
+            _receipt_outcome_record(receipt, exc, retry_after=_retry_backoff)
+        return
+    many = getattr(provider, "webhook_process_many", None)
+    outcomes: dict[int, Mapping[str, Any] | Exception] = {}
+    if many is not None:
+        try:
+            outcomes = dict(many(receipts=todo))
+        # A bug in the batch path must not lose the batch: each receipt records it.
+        except Exception as exc:
+            outcomes = {r.pk: exc for r in todo}
+    else:
+        for receipt in todo:
+            try:
+                outcomes[receipt.pk] = provider.webhook_process(receipt=receipt)
+            except Exception as exc:  # recorded on the receipt below
+                outcomes[receipt.pk] = exc
+    for receipt in todo:
+        outcome = outcomes.get(receipt.pk)
+        if outcome is None:
+            outcome = ConnectorError(
+                gettext_noop("The store package returned no outcome for it."),
+                receipt_id=receipt.pk,
+            )
+        _receipt_outcome_record(receipt, outcome, retry_after=_retry_backoff)
+
+
+def _receipt_outcome_record(
+    receipt: WebhookReceipt,
+    outcome: Mapping[str, Any] | Exception,
+    *,
+    retry_after: Callable[[int], timedelta] | None,
+) -> str:
+    """Move a claimed receipt on by what processing it gave; the status it got.
+
+    Transient errors (the store did not answer, a lock timeout, a dropped connection)
+    put it back as RECEIVED, to wait retry_after (or for the task's own retry), until
+    RECEIPT_MAX_ATTEMPTS; anything else marks it failed with the reason, never
+    crashing a worker.
+    """
+    receipt_id = receipt.pk
+    if not isinstance(outcome, Exception):
+        _receipt_finish(
+            receipt_id, status=WebhookReceiptStatus.PROCESSED, result=outcome
+        )
+        return WebhookReceiptStatus.PROCESSED
+    exc = outcome
+    if isinstance(exc, ConnectorTransientError | OperationalError):
         message = f"{exc.__class__.__name__}: {exc}"
         if receipt.attempts >= RECEIPT_MAX_ATTEMPTS:
             _receipt_finish(
@@ -547,36 +622,35 @@ def _receipt_process_claimed(
             leased_until=now + retry_after(receipt.attempts) if retry_after else None,
             updated_at=now,
         )
-        raise
-    except ChannelUnauthorizedError as exc:
+        return WebhookReceiptStatus.RECEIVED
+    if isinstance(exc, ChannelUnauthorizedError):
         channel_mark_unauthorized(channel_id=receipt.channel_id, reason=exc.message)
         _receipt_finish(
             receipt_id, status=WebhookReceiptStatus.FAILED, error=exc.message
         )
         return WebhookReceiptStatus.FAILED
-    except ApplicationError as exc:
+    if isinstance(exc, ApplicationError):
         _receipt_finish(
             receipt_id, status=WebhookReceiptStatus.FAILED, error=exc.message
         )
         return WebhookReceiptStatus.FAILED
     # The receipt is the boundary between a store's payload and our code: a bug must
     # leave a failed, retryable receipt with its reason, not a crashed worker.
-    except Exception as exc:
-        logger.exception(
-            "connectors.webhook.process_crashed", extra={"receipt_id": receipt_id}
-        )
-        _receipt_finish(
-            receipt_id,
-            status=WebhookReceiptStatus.FAILED,
-            error=Phrase(
-                gettext_noop("Unexpected error %(error)s: %(detail)s"),
-                error=exc.__class__.__name__,
-                detail=str(exc),
-            ),
-        )
-        return WebhookReceiptStatus.FAILED
-    _receipt_finish(receipt_id, status=WebhookReceiptStatus.PROCESSED, result=result)
-    return WebhookReceiptStatus.PROCESSED
+    logger.error(
+        "connectors.webhook.process_crashed",
+        extra={"receipt_id": receipt_id},
+        exc_info=exc,
+    )
+    _receipt_finish(
+        receipt_id,
+        status=WebhookReceiptStatus.FAILED,
+        error=Phrase(
+            gettext_noop("Unexpected error %(error)s: %(detail)s"),
+            error=exc.__class__.__name__,
+            detail=str(exc),
+        ),
+    )
+    return WebhookReceiptStatus.FAILED
 
 
 @transaction.atomic(durable=True)

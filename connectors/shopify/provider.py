@@ -13,7 +13,11 @@ from django.utils.translation import gettext_noop
 from connectors.exceptions import ConnectorError, PayloadError
 from connectors.models import Channel, WebhookReceipt
 from connectors.providers import OrdersPage, OrdersWindow
-from connectors.selectors import listing_skus, order_version_is_stored
+from connectors.selectors import (
+    listing_skus,
+    order_version_is_stored,
+    order_versions_stored,
+)
 from connectors.services import channel_mark_unauthorized
 from connectors.shopify import queries
 from connectors.shopify.bulk import shopify_orders_bulk_pages, shopify_orders_count
@@ -28,6 +32,7 @@ from connectors.shopify.fulfillment import (
 )
 from connectors.shopify.mappers import order_to_canonical
 from connectors.shopify.payloads import (
+    ShopifyOrder,
     parse_order_reference,
     parse_rest_order,
 )
@@ -46,7 +51,12 @@ from connectors.shopify.stock import (
 from connectors.shopify.subscriptions import shopify_webhooks_ensure
 from erp.core.text import Phrase
 from orders.canonical import CanonicalOrder, OrderSource
-from orders.services.ingest import IngestResult, order_ingest
+from orders.services.ingest import (
+    IngestFailure,
+    IngestResult,
+    order_ingest,
+    order_ingest_many,
+)
 
 # Topics whose body is the whole order (REST shape): ingested as they are.
 ORDER_BODY_TOPICS = frozenset(
@@ -154,6 +164,71 @@ def webhook_process(*, receipt: WebhookReceipt) -> dict[str, Any]:
         ),
         topic=topic,
     )
+
+
+def webhook_process_many(
+    *, receipts: Sequence[WebhookReceipt]
+) -> dict[int, dict[str, Any] | Exception]:
+    """Act on a batch of one store's deliveries; each receipt's result or error.
+
+    Order bodies are ingested together: one read of the stored versions and of the
+    listing map, one order_ingest_many (each order still its own transaction, so one
+    bad order fails only its receipt). Other topics go one by one (webhook_process).
+    """
+    outcomes: dict[int, dict[str, Any] | Exception] = {}
+    bodies: list[tuple[WebhookReceipt, ShopifyOrder]] = []
+    for receipt in receipts:
+        try:
+            if receipt.topic in ORDER_BODY_TOPICS:
+                bodies.append((receipt, parse_rest_order(_body(receipt))))
+            else:
+                outcomes[receipt.pk] = webhook_process(receipt=receipt)
+        # Each receipt's error is its own outcome; the core records it.
+        except Exception as exc:
+            outcomes[receipt.pk] = exc
+    if bodies:
+        outcomes.update(_order_bodies(bodies))
+    return outcomes
+
+
+def _order_bodies(
+    bodies: Sequence[tuple[WebhookReceipt, ShopifyOrder]],
+) -> dict[int, dict[str, Any] | Exception]:
+    channel_id = bodies[0][0].channel_id
+    stored = order_versions_stored(
+        channel_id=channel_id,
+        versions=[(order.id, order.updated_at) for _, order in bodies],
+    )
+    skus = listing_skus(
+        channel_id=channel_id,
+        variant_ids=[
+            line.variant_id for _, order in bodies for line in order.line_items
+        ],
+    )
+    outcomes: dict[int, dict[str, Any] | Exception] = {}
+    to_ingest: list[tuple[WebhookReceipt, CanonicalOrder]] = []
+    for receipt, order in bodies:
+        if (order.id, order.updated_at) in stored:
+            outcomes[receipt.pk] = {
+                "skipped": "this version of the order is already stored"
+            }
+            continue
+        try:
+            to_ingest.append((receipt, order_to_canonical(order, sku_by_variant=skus)))
+        except Exception as exc:
+            outcomes[receipt.pk] = exc
+    if not to_ingest:
+        return outcomes
+    results = order_ingest_many(
+        channel_id=channel_id,
+        orders=[canonical for _, canonical in to_ingest],
+        source=OrderSource.WEBHOOK,
+    )
+    for (receipt, _), result in zip(to_ingest, results, strict=True):
+        outcomes[receipt.pk] = (
+            result.error if isinstance(result, IngestFailure) else _result(result)
+        )
+    return outcomes
 
 
 def orders_pages(*, channel: Channel, window: OrdersWindow) -> Iterator[OrdersPage]:

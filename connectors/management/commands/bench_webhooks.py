@@ -79,7 +79,7 @@ def _requests(kind: str, count: int, seed: int) -> list[tuple[bytes, dict[str, s
     if kind != "webhook":
         return [(b'{"ping":1}', {"Content-Type": "application/json"})] * count
     template = webhook_body(dict(official_order(), id=int(_ID_MARK)))
-    assert template.count(_ID_MARK.encode()) == 1  # noqa: S101 (the mark is unique)
+    assert template.count(_ID_MARK.encode()) == 1  # the mark is unique
     prepared = []
     for n in range(1, count + 1):
         # A new order each time: a real first delivery, not a duplicate.

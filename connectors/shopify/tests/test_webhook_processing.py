@@ -296,3 +296,74 @@ def test_lost_duplicated_and_reordered_webhooks_of_200_orders_heal_in_one_poll(
     assert (run.created, run.failed) == (20, 0)
     assert run.updated == 20  # the orders whose payment webhook was lost
     assert not WebhookReceipt.objects.filter(status="failed").exists()
+
+
+def test_drain_ingests_a_batch_of_order_bodies_in_one_call_each_receipt_its_outcome(
+    client, store_channel, monkeypatch
+):
+    # given: three new orders, a second delivery of the first one's change, a body
+    # that is not an order, an order the ingest refuses, and an older version of an
+    # order stored already
+    from connectors.services import webhook_receipts_drain
+    from connectors.shopify import provider
+    from orders.services import ingest
+
+    calls = []
+    real_ingest_many = ingest.order_ingest_many
+
+    def spy(**kwargs):
+        calls.append([o.external_id for o in kwargs["orders"]])
+        return real_ingest_many(**kwargs)
+
+    monkeypatch.setattr(provider, "order_ingest_many", spy)
+    base = official_order()
+    stored = _deliver(
+        client, store_channel, "orders/create", _version(dict(base, id=40), 5)
+    )
+    assert _process(stored) == WebhookReceiptStatus.PROCESSED
+    new = [
+        _deliver(client, store_channel, "orders/create", dict(base, id=n))
+        for n in (41, 42, 43)
+    ]
+    again = _deliver(client, store_channel, "orders/paid", dict(base, id=41))
+    broken = _deliver(client, store_channel, "orders/updated", None, raw=b'{"id": 44}')
+    refused = _deliver(
+        client, store_channel, "orders/create", dict(base, id=45, currency="DOLLARS")
+    )
+    old_news = _deliver(
+        client, store_channel, "orders/updated", _version(dict(base, id=40), 1)
+    )
+    calls.clear()
+
+    # when
+    taken = webhook_receipts_drain(channel_id=store_channel.pk)
+
+    # then: one ingest call for the batch, each receipt with its own outcome
+    assert taken == 7
+    assert calls == [["41", "42", "43", "45"]]
+    for receipt in (*new, again, broken, refused, old_news):
+        receipt.refresh_from_db()
+    assert [r.status for r in new] == [WebhookReceiptStatus.PROCESSED] * 3
+    assert [r.result["order_id"] for r in new] == list(
+        Order.objects.filter(external_id__in=["41", "42", "43"])
+        .order_by("external_id")
+        .values_list("pk", flat=True)
+    )
+    assert (again.status, again.result) == (
+        WebhookReceiptStatus.DUPLICATE,
+        {"duplicate_of": new[0].pk},
+    )
+    assert broken.status == WebhookReceiptStatus.FAILED
+    assert broken.error
+    assert refused.status == WebhookReceiptStatus.FAILED
+    assert "DOLLARS" in refused.error
+    assert (old_news.status, old_news.result) == (
+        WebhookReceiptStatus.PROCESSED,
+        {"skipped": "this version of the order is already stored"},
+    )
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == [
+        "40",
+        "41",
+        "42",
+        "43",
+    ]
