@@ -1,9 +1,10 @@
 """Running a history import: file → canonical orders → the one order upsert → month check.
 
 Every order goes through the one order upsert (`order_ingest_many(source=IMPORT)`, a
-page at a time) in its own transaction, so a bad order never blocks the good ones and
-an interrupted import keeps what it finished; running the same file again changes
-nothing (the ingest skips identical content).
+page at a time: the page's new orders in one transaction, redone order by order when
+it fails), so a bad order never blocks the good ones and an interrupted import keeps
+what it finished; running the same file again changes nothing (the ingest skips
+identical content without a write).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ logger = logging.getLogger(__name__)
 # redelivered task may then take it over (the import is idempotent, so it restarts).
 HEARTBEAT_TIMEOUT = timedelta(minutes=5)
 PROGRESS_EVERY_SECONDS = 1.0
-# Orders per hand-over to a worker process in a parallel import.
-PARALLEL_BATCH = 100
+# Orders per hand-over to a worker process in a parallel import: one page each.
+PARALLEL_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def error_report_csv(errors: Iterable[RowError]) -> str:
 def _bulk_commit_mode() -> Iterator[None]:
     """Commit without waiting for the WAL flush while this import runs.
 
-    Every order is its own transaction, so each commit would wait for a disk flush.
+    Every page is a transaction, so each commit would wait for a disk flush.
     With synchronous_commit off a crash can lose the last few hundred milliseconds of
     commits, never consistency; the import is idempotent, so running it again brings
     those orders back. Only this session changes; other work keeps its guarantees.
@@ -117,7 +118,7 @@ Outcome = tuple[bool, bool, RowError | None]  # (created, changed, error)
 # transaction with multi-row statements, so a bigger page pays fewer round trips.
 # Progress moves a page at a time, so the page stays small enough for the bar to
 # move about every second.
-INGEST_BATCH = 250
+INGEST_BATCH = 500
 
 
 def _ingest(channel_id: int, batch: list[ParsedOrder]) -> list[Outcome]:
@@ -152,7 +153,7 @@ _worker_session_ready = False
 
 
 def _ingest_batch(channel_id: int, batch: list[ParsedOrder]) -> list[Outcome]:
-    """Worker process: upsert a batch of orders, each in its own transaction."""
+    """Worker process: upsert a page of orders (order_ingest_many)."""
     global _worker_session_ready
     if not _worker_session_ready and is_postgres():
         # Same reasoning as _bulk_commit_mode; the worker's session ends with it.
@@ -167,7 +168,7 @@ def _ingest_parallel(
 ) -> Iterator[Outcome]:
     """Spread the orders over `jobs` processes; results come back in file order.
 
-    Each order is still its own order_ingest transaction; two processes never hold
+    Each page is still one order_ingest_many call; two processes never hold
     the same order (one file names it once, and the ingest's advisory lock would
     serialise them anyway), and a buyer shared by two orders is matched under the
     customer lock.
@@ -227,7 +228,7 @@ def order_file_import(
     jobs: int = 1,
     on_progress: Callable[[ImportProgress], None] | None = None,
 ) -> ImportResult:
-    """Import every order of a store export as history, each in its own transaction.
+    """Import every order of a store export as history, a page per transaction.
 
     Not atomic as a whole on purpose: a bad order is reported and skipped, the others
     are kept, and running the file again finishes an interrupted import. A dry run

@@ -12,6 +12,7 @@ calculation done the same way matches to the cent.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -181,7 +182,7 @@ class _ProfitFigures:
 
     values: dict[str, Any]
     tags: set[str]
-    lines: list[Any]
+    lines: Sequence[Any]
     line_revenues: list[Decimal]
     line_cogs: dict[int, Decimal]
     line_shares: list[Decimal]
@@ -212,10 +213,10 @@ class _ProfitFigures:
 def _profit_figures(
     *,
     order: Any,
-    payments: list[Payment],
-    refund_rows: list[Refund],
-    costs: list[OrderCost],
-    lines: list[Any],
+    payments: Sequence[Any],
+    refund_rows: Sequence[Any],
+    costs: Sequence[Any],
+    lines: Sequence[Any],
     customer_type: str,
     book: RateBook,
 ) -> _ProfitFigures:
@@ -393,6 +394,27 @@ def _customer_types(orders: list[Any]) -> dict[int, str]:
     }
 
 
+_PAYMENT_READ = (
+    "order_id",
+    "kind",
+    "amount",
+    "currency",
+    "processed_at",
+    "fee",
+    "fee_currency",
+)
+_LINE_READ = (
+    "order_id",
+    "pk",
+    "product_id",
+    "sku",
+    "title",
+    "quantity",
+    "unit_price",
+    "discount_total",
+)
+
+
 def order_profits_create_many(*, order_ids: list[int]) -> dict[int, OrderProfit]:
     """order_profit_refresh for a page of orders just stored, in a few statements.
 
@@ -422,14 +444,33 @@ def order_profits_create_locked(*, orders: list[Any]) -> dict[int, OrderProfit]:
     if not fresh:
         return done
     fresh_ids = [o.pk for o in fresh]
-    payments = _grouped(Payment.objects.filter(order_id__in=fresh_ids, succeeded=True))
-    refunds = _grouped(Refund.objects.filter(order_id__in=fresh_ids))
-    costs = _grouped(OrderCost.objects.filter(order_id__in=fresh_ids))
+    # Read as plain rows (the figures only read them), in each model's own ordering.
+    payments = _grouped(
+        Payment.objects.filter(order_id__in=fresh_ids, succeeded=True).values_list(
+            *_PAYMENT_READ, named=True
+        )
+    )
+    refunds = _grouped(
+        Refund.objects.filter(order_id__in=fresh_ids).values_list(
+            "order_id", "amount", "currency", "refunded_at", named=True
+        )
+    )
+    costs = _grouped(
+        OrderCost.objects.filter(order_id__in=fresh_ids).values_list(
+            "order_id",
+            "kind",
+            "amount",
+            "currency",
+            "incurred_on",
+            "order_line_id",
+            named=True,
+        )
+    )
     line_model = apps.get_model("orders", "OrderLine")
     lines = _grouped(
-        line_model.objects.filter(order_id__in=fresh_ids, is_removed=False).order_by(
-            "order_id", "pk"
-        )
+        line_model.objects.filter(order_id__in=fresh_ids, is_removed=False)
+        .order_by("order_id", "pk")
+        .values_list(*_LINE_READ, named=True)
     )
     types = _customer_types(fresh)
     book = RateBook()
