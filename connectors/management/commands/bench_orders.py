@@ -232,6 +232,7 @@ class Command(BaseCommand):
         bodies = _payloads(options["orders"])
         connections.close_all()
 
+        load_before = os.getloadavg()
         worker = self._worker(options["workers"], broker, backend)
         try:
             # Warm up: the pool is up and has imported Django when a ping comes back.
@@ -281,6 +282,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"machine: {os.cpu_count()} cores; workers: {options['workers']} (prefork);"
             f" {options['posters']} threads posting"
+        )
+        # Other processes share the cores; the figures read against this.
+        self.stdout.write(
+            "load average (1, 5, 15 min): before "
+            + " ".join(f"{x:.2f}" for x in load_before)
+            + ", after "
+            + " ".join(f"{x:.2f}" for x in os.getloadavg())
         )
         self.stdout.write(f"no-op Celery task:              {noop_rate:8.1f} tasks/s")
         self.stdout.write(
