@@ -145,6 +145,28 @@ class Provider(Protocol):
         ...
 
 
+class BusinessKeyProvider(Protocol):
+    """What a provider may add when its intake stores deliveries without a key.
+
+    The worker then asks for the key before its duplicate check (Shopify: the intake
+    does not parse bodies).
+    """
+
+    def webhook_business_key(self, *, receipt: WebhookReceipt) -> str:
+        """What identifies the change the delivery carries ("" if nothing does)."""
+        ...
+
+
+class BatchWebhookProvider(Protocol):
+    """What a provider may add to process a drain's batch in one call (Shopify)."""
+
+    def webhook_process_many(
+        self, *, receipts: Sequence[WebhookReceipt]
+    ) -> Mapping[int, Mapping[str, Any] | Exception]:
+        """Each receipt's result (stored on it) or the error it met, by receipt id."""
+        ...
+
+
 class BulkOrdersProvider(Protocol):
     """What a provider may add for big histories (Shopify: bulk operations).
 

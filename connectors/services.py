@@ -498,6 +498,8 @@ def webhook_receipts_drain(
 
 def _receipt_duplicate_finish(receipt: WebhookReceipt) -> bool:
     """Mark the receipt duplicate if an earlier one carries its change; True if so."""
+    if not receipt.business_key:
+        _receipt_business_key_fill(receipt)
     original = _earlier_with_key(
         channel_id=receipt.channel_id,
         business_key=receipt.business_key,
@@ -511,6 +513,28 @@ def _receipt_duplicate_finish(receipt: WebhookReceipt) -> bool:
         result={"duplicate_of": original},
     )
     return True
+
+
+def _receipt_business_key_fill(receipt: WebhookReceipt) -> None:
+    """Store the business key of a receipt the intake left without one.
+
+    An intake that does not parse the body (Shopify's: the cheapest request) leaves the
+    key to the provider's webhook_business_key here. Stored before the duplicate check,
+    so a later delivery of the same change finds this one. Two deliveries of one
+    change processed at the same instant by two workers may both pass; the order
+    ingest is idempotent, so that costs work, not correctness.
+    """
+    try:
+        provider = provider_get(receipt.channel.kind)
+    except ApplicationError:
+        return
+    key_for = getattr(provider, "webhook_business_key", None)
+    if key_for is None:
+        return
+    key = str(key_for(receipt=receipt) or "")[:200]
+    if key:
+        WebhookReceipt.objects.filter(pk=receipt.pk).update(business_key=key)
+        receipt.business_key = key
 
 
 def _receipt_process_claimed(

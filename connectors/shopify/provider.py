@@ -49,6 +49,7 @@ from connectors.shopify.stock import (
     shopify_stock_push,
 )
 from connectors.shopify.subscriptions import shopify_webhooks_ensure
+from connectors.shopify.webhooks import business_key_for
 from erp.core.text import Phrase
 from orders.canonical import CanonicalOrder, OrderSource
 from orders.services.ingest import (
@@ -164,6 +165,15 @@ def webhook_process(*, receipt: WebhookReceipt) -> dict[str, Any]:
         ),
         topic=topic,
     )
+
+
+def webhook_business_key(*, receipt: WebhookReceipt) -> str:
+    """The change a delivery carries (see business_key_for), read from its body."""
+    try:
+        payload = json.loads(receipt.body)
+    except ValueError:
+        return ""
+    return business_key_for(topic=receipt.topic, payload=payload)
 
 
 def webhook_process_many(
