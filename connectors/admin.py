@@ -196,6 +196,7 @@ class ChannelAdmin(admin.ModelAdmin):
                     "back_label": Phrase(gettext_noop("Back to the store")).as_dict(),
                 },
                 requested_by_id=request.user.pk,
+                queue="connectors",
             )
             return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
         return TemplateResponse(

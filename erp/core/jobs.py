@@ -159,8 +159,13 @@ def job_request(
     params: Mapping[str, Any],
     total: int = 0,
     requested_by_id: int | None = None,
+    queue: str = "default",
 ) -> Job:
-    """Record a job and have a worker run it once the caller's transaction commits."""
+    """Record a job and have a worker run it once the caller's transaction commits.
+
+    `queue`: the Celery queue of that kind of work (a store backfill waits with the
+    other store calls, so it cannot hold up order processing).
+    """
     if kind not in _RUNNERS:
         raise ApplicationError(
             Phrase(gettext_noop("No runner for jobs of kind %(kind)s."), kind=kind),
@@ -173,14 +178,14 @@ def job_request(
         total_count=total,
         requested_by_id=requested_by_id,
     )
-    transaction.on_commit(partial(_enqueue, job.pk))
+    transaction.on_commit(partial(_enqueue, job.pk, queue))
     return job
 
 
-def _enqueue(job_id: int) -> None:
+def _enqueue(job_id: int, queue: str) -> None:
     from erp.core.tasks import job_run_task
 
-    job_run_task.delay(job_id)
+    job_run_task.apply_async(args=[job_id], queue=queue)
 
 
 def _claim(job_id: int) -> bool:
