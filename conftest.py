@@ -74,3 +74,12 @@ def outbox_handlers():
             outbox.HANDLERS.pop(topic, None)
         else:
             outbox.HANDLERS[topic] = previous
+
+
+@pytest.fixture(autouse=True)
+def _language_back_to_english():
+    """A page requested in Chinese leaves Chinese active in this thread: reset it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
