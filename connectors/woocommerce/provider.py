@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from connectors.exceptions import ConnectorError, PayloadError
 from connectors.models import Channel, WebhookReceipt
 from connectors.providers import OrdersPage, OrdersWindow, StockPushResult
-from connectors.selectors import order_version_is_stored
+from connectors.selectors import order_version_is_stored, order_versions_stored
 from connectors.woocommerce.fulfillment import (
     tracking_company,
     woo_order_cancel,
@@ -32,11 +32,16 @@ from connectors.woocommerce.services import (
 from connectors.woocommerce.stock import stock_drift_record, woo_stock_push
 from connectors.woocommerce.subscriptions import woo_webhooks_ensure
 from erp.core.text import Phrase
-from orders.canonical import OrderSource
+from orders.canonical import CanonicalOrder, OrderSource
 from orders.choices import OrderEventType, OrderStatus
 from orders.models import Order
 from orders.services.events import order_event_record
-from orders.services.ingest import order_ingest
+from orders.services.ingest import (
+    IngestFailure,
+    IngestResult,
+    order_ingest,
+    order_ingest_many,
+)
 
 # Topics whose payload is the whole order as the API returns it, built when the
 # webhook was sent (not when the change happened).
@@ -57,15 +62,7 @@ def _body(receipt: WebhookReceipt) -> Any:
         ) from None
 
 
-def _ingest(*, receipt: WebhookReceipt, data: Mapping[str, Any]) -> dict[str, Any]:
-    canonical = canonical_order_for(
-        channel_id=receipt.channel_id,
-        client=woo_client_for(receipt.channel),
-        data=data,
-    )
-    result = order_ingest(
-        channel_id=receipt.channel_id, data=canonical, source=OrderSource.WEBHOOK
-    )
+def _result(result: IngestResult) -> dict[str, Any]:
     return {
         "order_id": result.order_id,
         "created": result.created,
@@ -75,10 +72,38 @@ def _ingest(*, receipt: WebhookReceipt, data: Mapping[str, Any]) -> dict[str, An
     }
 
 
-def _order_body(receipt: WebhookReceipt, body: Any) -> dict[str, Any]:
+def _ingest(*, receipt: WebhookReceipt, data: Mapping[str, Any]) -> dict[str, Any]:
+    canonical = canonical_order_for(
+        channel_id=receipt.channel_id,
+        client=woo_client_for(receipt.channel),
+        data=data,
+    )
+    return _result(
+        order_ingest(
+            channel_id=receipt.channel_id, data=canonical, source=OrderSource.WEBHOOK
+        )
+    )
+
+
+def _order_version(body: Any) -> tuple[str, datetime]:
+    """The store order id and date_modified_gmt of an order body (PayloadError)."""
     if not isinstance(body, dict) or "id" not in body:
         raise PayloadError(gettext_noop("the order payload has no id"))
-    modified = gmt_moment(body.get("date_modified_gmt"), "date_modified_gmt")
+    return str(body["id"]), gmt_moment(
+        body.get("date_modified_gmt"), "date_modified_gmt"
+    )
+
+
+def _after_ingest(receipt: WebhookReceipt, body: Any, done: dict[str, Any]) -> None:
+    if receipt.topic == "order.restored" and body.get("status") not in (
+        "cancelled",
+        "trash",
+    ):
+        _restored_note(order_id=done["order_id"])
+
+
+def _order_body(receipt: WebhookReceipt, body: Any) -> dict[str, Any]:
+    _, modified = _order_version(body)
     if order_version_is_stored(
         channel_id=receipt.channel_id,
         external_id=str(body["id"]),
@@ -86,12 +111,80 @@ def _order_body(receipt: WebhookReceipt, body: Any) -> dict[str, Any]:
     ):
         return {"skipped": "this version of the order is already stored"}
     done = _ingest(receipt=receipt, data=body)
-    if receipt.topic == "order.restored" and body.get("status") not in (
-        "cancelled",
-        "trash",
-    ):
-        _restored_note(order_id=done["order_id"])
+    _after_ingest(receipt, body, done)
     return done
+
+
+def webhook_process_many(
+    *, receipts: Sequence[WebhookReceipt]
+) -> dict[int, dict[str, Any] | Exception]:
+    """Act on a batch of one store's deliveries; each receipt's result or error.
+
+    Order bodies are ingested together: one read of the stored versions, one store
+    client, one order_ingest_many (each order still its own transaction, so one bad
+    order fails only its receipt). Other topics go one by one (webhook_process).
+    """
+    outcomes: dict[int, dict[str, Any] | Exception] = {}
+    bodies: list[tuple[WebhookReceipt, Any, tuple[str, datetime]]] = []
+    for receipt in receipts:
+        try:
+            if receipt.topic in ORDER_BODY_TOPICS:
+                body = _body(receipt)
+                bodies.append((receipt, body, _order_version(body)))
+            else:
+                outcomes[receipt.pk] = webhook_process(receipt=receipt)
+        # Each receipt's error is its own outcome; the core records it.
+        except Exception as exc:
+            outcomes[receipt.pk] = exc
+    if bodies:
+        outcomes.update(_order_bodies(bodies))
+    return outcomes
+
+
+def _order_bodies(
+    bodies: Sequence[tuple[WebhookReceipt, Any, tuple[str, datetime]]],
+) -> dict[int, dict[str, Any] | Exception]:
+    channel = bodies[0][0].channel
+    stored = order_versions_stored(
+        channel_id=channel.pk, versions=[version for _, _, version in bodies]
+    )
+    outcomes: dict[int, dict[str, Any] | Exception] = {}
+    to_ingest: list[tuple[WebhookReceipt, Any, CanonicalOrder]] = []
+    client = None
+    for receipt, body, version in bodies:
+        if version in stored:
+            outcomes[receipt.pk] = {
+                "skipped": "this version of the order is already stored"
+            }
+            continue
+        try:
+            client = client or woo_client_for(channel)
+            canonical = canonical_order_for(
+                channel_id=channel.pk, client=client, data=body
+            )
+        except Exception as exc:
+            outcomes[receipt.pk] = exc
+            continue
+        to_ingest.append((receipt, body, canonical))
+    if not to_ingest:
+        return outcomes
+    results = order_ingest_many(
+        channel_id=channel.pk,
+        orders=[canonical for _, _, canonical in to_ingest],
+        source=OrderSource.WEBHOOK,
+    )
+    for (receipt, body, _), result in zip(to_ingest, results, strict=True):
+        if isinstance(result, IngestFailure):
+            outcomes[receipt.pk] = result.error
+            continue
+        done = _result(result)
+        try:
+            _after_ingest(receipt, body, done)
+        except Exception as exc:
+            outcomes[receipt.pk] = exc
+            continue
+        outcomes[receipt.pk] = done
+    return outcomes
 
 
 def _restored_note(*, order_id: int) -> None:

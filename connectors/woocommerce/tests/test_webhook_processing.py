@@ -123,3 +123,68 @@ def test_unhandled_topics_and_bad_payloads_fail_with_the_reason(woo_channel):
     status, receipt = _process(woo_channel, "order.updated", {"id": 1, "status": "x"})
     assert status == WebhookReceiptStatus.FAILED
     assert receipt.error == "date_modified_gmt: is not a date"
+
+
+def test_drain_ingests_a_batch_of_order_bodies_in_one_call_each_receipt_its_outcome(
+    woo_store, woo_channel, monkeypatch
+):
+    # given: two new orders, a body without an id, an older version of a stored
+    # order, and a restored order that stays cancelled here
+    from connectors.services import webhook_receipts_drain
+    from connectors.woocommerce import provider
+    from orders.services import ingest
+
+    calls = []
+    real_ingest_many = ingest.order_ingest_many
+
+    def spy(**kwargs):
+        calls.append([o.external_id for o in kwargs["orders"]])
+        return real_ingest_many(**kwargs)
+
+    monkeypatch.setattr(provider, "order_ingest_many", spy)
+    first, second = woo_store.add_order(), woo_store.add_order()
+    changed = woo_store.add_order()
+    old = woo_store.webhook_payload("order.created", changed["id"])
+    _process(
+        woo_channel,
+        "order.updated",
+        woo_store.change_order(changed["id"], status="completed"),
+    )
+    cancelled = woo_store.add_order()
+    _process(woo_channel, "order.created", cancelled)
+    woo_store.trash_order(cancelled["id"])
+    _process(woo_channel, "order.deleted", {"id": cancelled["id"]})
+    restored = woo_store.change_order(cancelled["id"], status="processing")
+
+    def receipt(topic, payload):
+        return WebhookReceiptFactory(
+            channel=woo_channel, topic=topic, body=webhook_body(payload).decode()
+        )
+
+    new = [receipt("order.created", first), receipt("order.created", second)]
+    no_id = receipt("order.updated", {"status": "processing"})
+    old_news = receipt("order.created", old)
+    back = receipt("order.restored", restored)
+    calls.clear()
+
+    # when
+    taken = webhook_receipts_drain(channel_id=woo_channel.pk)
+
+    # then
+    assert taken == 5
+    assert calls == [[str(first["id"]), str(second["id"]), str(cancelled["id"])]]
+    for r in (*new, no_id, old_news, back):
+        r.refresh_from_db()
+    assert [r.status for r in new] == [WebhookReceiptStatus.PROCESSED] * 2
+    assert [r.result["created"] for r in new] == [True, True]
+    assert (no_id.status, no_id.error) == (
+        WebhookReceiptStatus.FAILED,
+        "the order payload has no id",
+    )
+    assert old_news.result == {"skipped": "this version of the order is already stored"}
+    assert back.status == WebhookReceiptStatus.PROCESSED
+    stored = Order.objects.get(external_id=str(cancelled["id"]))
+    assert stored.status == OrderStatus.CANCELLED
+    assert stored.events.filter(
+        type=OrderEventType.NOTE_ADDED, message__startswith="Restored from the trash"
+    ).exists()
