@@ -1,8 +1,8 @@
 """Receipt bodies compressed with lz4 instead of pglz on PostgreSQL.
 
-A Shopify order body is about 17 KB; PostgreSQL compresses it on every INSERT. pglz
-cost about 1-2 ms of server CPU per delivery on the development machine, lz4 a few
-tenths, for the same size on disk. Only new rows are affected. PostgreSQL 14+ built
+A Shopify order body is about 17 KB; PostgreSQL compresses it on every INSERT. With
+pglz an INSERT took 1.6-2.0 ms on the development machine, with lz4 0.3-0.9 ms, for
+about the same size on disk. Only new rows are affected. PostgreSQL 14+ built
 with lz4 only; elsewhere (SQLite, older servers) nothing changes.
 """
 
