@@ -16,10 +16,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from erp.core.admin import KeyboardListMixin, ReadOnlyAdmin
+from erp.core.admin import KeyboardListMixin, ReadOnlyAdmin, money_display
 from erp.core.exceptions import ApplicationError
 from erp.core.jobs import job_request
-from erp.core.text import Phrase
+from erp.core.text import Phrase, text_say_again
 from logistics.jobs import LABELS_JOB, shipment_label_buy_best
 from logistics.models import (
     CarrierAccount,
@@ -281,15 +281,24 @@ class RateQuoteInline(_ReadOnlyInline):
         "status",
         "carrier",
         "service_name",
-        "amount",
-        "currency",
-        "compared_amount",
-        "compared_currency",
+        "amount_money",
+        "compared_amount_money",
         "transit_days",
         "parcel_count",
-        "duty_amount",
-        "reason",
+        "duty_amount_money",
+        "reason_text",
     ]
+    readonly_fields = fields
+    amount_money = money_display(RateQuote, "amount")
+    compared_amount_money = money_display(
+        RateQuote, "compared_amount", currency=lambda quote: quote.compared_currency
+    )
+    # Duties come itemised in the quote's own currency.
+    duty_amount_money = money_display(RateQuote, "duty_amount")
+
+    @admin.display(description=RateQuote._meta.get_field("reason").verbose_name)
+    def reason_text(self, obj: RateQuote) -> str:
+        return text_say_again(obj.reason) or "—"
 
 
 class TrackingEventInline(_ReadOnlyInline):
@@ -318,7 +327,7 @@ class ShipmentAdmin(KeyboardListMixin, admin.ModelAdmin):
         "tracking_status",
         "service",
         "tracking_number",
-        "label_cost",
+        "label_cost_money",
         "created_at",
     ]
     list_filter = ["status", "tracking_status", "warehouse", "service__account"]
@@ -351,24 +360,42 @@ class ShipmentAdmin(KeyboardListMixin, admin.ModelAdmin):
         "status",
         "tracking_status",
         "service",
-        "selection_reason",
-        "promise_note",
+        "selection_reason_text",
+        "promise_note_text",
         "tracking_number",
         "tracking_link",
         "label_link",
-        "label_cost",
-        "label_currency",
+        "label_cost_money",
         "ship_to",
         "incoterm",
-        "duty_amount",
-        "duty_currency",
-        "error",
+        "duty_amount_money",
+        "error_text",
         "label_purchased_at",
         "shipped_at",
         "delivered_at",
         "voided_at",
     ]
     readonly_fields = fields
+    label_cost_money = money_display(
+        Shipment, "label_cost", currency=lambda shipment: shipment.label_currency
+    )
+    duty_amount_money = money_display(
+        Shipment, "duty_amount", currency=lambda shipment: shipment.duty_currency
+    )
+
+    @admin.display(
+        description=Shipment._meta.get_field("selection_reason").verbose_name
+    )
+    def selection_reason_text(self, obj: Shipment) -> str:
+        return obj.said("selection_reason") or "—"
+
+    @admin.display(description=Shipment._meta.get_field("promise_note").verbose_name)
+    def promise_note_text(self, obj: Shipment) -> str:
+        return text_say_again(obj.promise_note) or "—"
+
+    @admin.display(description=Shipment._meta.get_field("error").verbose_name)
+    def error_text(self, obj: Shipment) -> str:
+        return obj.said("error") or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # shipments come from orders (order_ship_prepare)
@@ -413,7 +440,9 @@ class ShipmentAdmin(KeyboardListMixin, admin.ModelAdmin):
                 run(shipment_id)
             except ApplicationError as exc:
                 self.message_user(
-                    request, f"S{shipment_id}: {exc.message}", messages.WARNING
+                    request,
+                    f"S{shipment_id}: {text_say_again(exc.message)}",
+                    messages.WARNING,
                 )
             else:
                 count += 1
@@ -463,7 +492,7 @@ class ShipmentAdmin(KeyboardListMixin, admin.ModelAdmin):
                 shipment_ids=list(queryset.order_by("pk").values_list("pk", flat=True))
             )
         except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.WARNING)
+            self.message_user(request, text_say_again(exc.message), messages.WARNING)
             return None
         response = HttpResponse(batch.pdf, content_type="application/pdf")
         response["Content-Disposition"] = 'attachment; filename="shipments.pdf"'
@@ -474,7 +503,9 @@ class ShipmentAdmin(KeyboardListMixin, admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda pk: shipment_void(shipment_id=pk, reason="Voided in admin"),
+            lambda pk: shipment_void(
+                shipment_id=pk, reason=Phrase(gettext_noop("Voided in admin."))
+            ),
             _("%(count)d label(s) voided."),
         )
 
@@ -511,7 +542,7 @@ class ShipmentAdmin(KeyboardListMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
         for error in report.errors:
-            self.message_user(request, error, messages.WARNING)
+            self.message_user(request, text_say_again(error), messages.WARNING)
 
 
 @admin.register(TrackingEvent)
@@ -531,7 +562,7 @@ class CarrierWebhookDeliveryAdmin(ReadOnlyAdmin):
         "shipment",
         "events_recorded",
         "created_at",
-        "error",
+        "error_text",
     ]
     list_filter = ["status", "carrier", "account"]
     list_select_related = ["account", "shipment"]
@@ -541,7 +572,7 @@ class CarrierWebhookDeliveryAdmin(ReadOnlyAdmin):
         "account",
         "carrier",
         "status",
-        "error",
+        "error_text",
         "tracking_number",
         "shipment",
         "events_recorded",
@@ -556,6 +587,12 @@ class CarrierWebhookDeliveryAdmin(ReadOnlyAdmin):
     def has_ship_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("logistics.change_shipment")
 
+    @admin.display(
+        description=CarrierWebhookDelivery._meta.get_field("error").verbose_name
+    )
+    def error_text(self, obj: CarrierWebhookDelivery) -> str:
+        return text_say_again(obj.error) or "—"
+
     @admin.action(description=_("Process again"), permissions=["ship"])
     def process_again(
         self, request: HttpRequest, queryset: QuerySet[CarrierWebhookDelivery]
@@ -565,7 +602,9 @@ class CarrierWebhookDeliveryAdmin(ReadOnlyAdmin):
                 carrier_webhook_retry(delivery_id=delivery.pk)
             except ApplicationError as exc:
                 self.message_user(
-                    request, f"#{delivery.pk}: {exc.message}", messages.WARNING
+                    request,
+                    f"#{delivery.pk}: {text_say_again(exc.message)}",
+                    messages.WARNING,
                 )
             else:
                 self.message_user(

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedJSONField
 
 from erp.core.models import TimeStampedModel
-from erp.core.money import currency_field, money_field
+from erp.core.money import currency_field, money_field, quantize
+from erp.core.text import Phrase, phrase_render, text_say_again
 from logistics.choices import (
     CarrierKind,
     Incoterm,
@@ -470,6 +471,9 @@ class Shipment(TimeStampedModel):
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     last_tracked_at = models.DateTimeField(_("last tracked at"), null=True, blank=True)
     error = models.TextField(_("last error"), blank=True)
+    # The msgid and values behind selection_reason and error, so a page says them in
+    # its reader's language; an entry counts only while its English matches the column.
+    phrases = models.JSONField(_("texts to translate"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -486,6 +490,22 @@ class Shipment(TimeStampedModel):
     @property
     def carrier_account(self) -> CarrierAccount | None:
         return self.service.account if self.service_id and self.service else None
+
+    def text_set(self, name: str, text: str) -> None:
+        """Store selection_reason or error, keeping a Phrase's msgid and values."""
+        setattr(self, name, str(text))
+        phrases = {k: v for k, v in (self.phrases or {}).items() if k != name}
+        if isinstance(text, Phrase):
+            phrases[name] = {**text.as_dict(), "text": str(text)}
+        self.phrases = phrases
+
+    def said(self, name: str) -> str:
+        """selection_reason or error in the active language."""
+        text = getattr(self, name)
+        entry = (self.phrases or {}).get(name) or {}
+        if entry.get("template") and entry.get("text") == text:
+            return phrase_render(entry, fallback_key="text")
+        return text_say_again(text)
 
 
 class Package(models.Model):
@@ -627,7 +647,11 @@ class RateQuote(models.Model):
         verbose_name_plural = _("rate quotes")
 
     def __str__(self) -> str:
-        price = f"{self.amount} {self.currency}" if self.amount is not None else "—"
+        price = (
+            f"{quantize(self.amount, self.currency)} {self.currency}"
+            if self.amount is not None
+            else "—"
+        )
         return f"{self.carrier}/{self.service_code}: {price} ({self.status})"
 
 

@@ -51,10 +51,18 @@ def dataset_load(
     missing = [c for c in required if c not in headers]
     unknown = [h for h in headers if h and h not in allowed]
     if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(
+                gettext("missing %(columns)s.") % {"columns": ", ".join(missing)}
+            )
+        if unknown:
+            problems.append(
+                gettext("unknown %(columns)s.") % {"columns": ", ".join(unknown)}
+            )
         raise ImportFileError(
-            "The columns are wrong:"
-            + (f" missing {', '.join(missing)}." if missing else "")
-            + (f" unknown {', '.join(unknown)}." if unknown else ""),
+            gettext("The columns are wrong: %(problems)s")
+            % {"problems": " ".join(problems)},
             missing=missing,
             unknown=unknown,
             allowed=list(allowed),

@@ -52,6 +52,11 @@ class Join:
         self.separator = separator
 
 
+def sentences(*parts: str) -> Phrase:
+    """Several texts (Phrases or plain) one after another, each said again on its own."""
+    return Phrase("%(sentences)s", sentences=Join([p for p in parts if p], " "))
+
+
 def _store(value: Any) -> Any:
     if isinstance(value, Phrase):
         return value.as_dict()
@@ -155,6 +160,8 @@ def text_say_again(text: str, *, depth: int = 2) -> str:
     """
     if not text:
         return text
+    if isinstance(text, Phrase):
+        return phrase_render({**text.as_dict(), "message": str(text)})
     language = translation.get_language()
     if not language or language.split("-")[0] == "en":
         return text

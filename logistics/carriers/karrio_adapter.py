@@ -19,11 +19,12 @@ from typing import Any
 
 import attr
 import karrio.sdk as karrio
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 from karrio.core import models as km
 from karrio.core.utils import DP, Cache
 
 from erp.core.money import Money
+from erp.core.text import Phrase
 from logistics.carriers.base import (
     Capability,
     CarrierError,
@@ -239,14 +240,22 @@ class KarrioCarrierAdapter:
     ) -> None:
         if carrier not in KARRIO_PROVIDERS:
             raise CarrierError(
-                gettext("No karrio extension for %(carrier)r.") % {"carrier": carrier},
+                Phrase(
+                    gettext_noop("No karrio extension for %(carrier)r."),
+                    carrier=carrier,
+                ),
                 carrier=carrier,
             )
         missing = [k for k in REQUIRED_CREDENTIALS[carrier] if not credentials.get(k)]
         if missing:
             raise CarrierError(
-                gettext("The %(carrier)s account is missing credentials: %(join)s.")
-                % {"carrier": carrier, "join": ", ".join(missing)},
+                Phrase(
+                    gettext_noop(
+                        "The %(carrier)s account is missing credentials: %(join)s."
+                    ),
+                    carrier=carrier,
+                    join=", ".join(missing),
+                ),
                 carrier=carrier,
                 code="carrier_credentials_missing",
                 missing=missing,
@@ -284,16 +293,26 @@ class KarrioCarrierAdapter:
         except OSError as exc:
             # urllib raises URLError/timeouts (OSError) when the carrier is unreachable.
             raise CarrierError(
-                gettext("%(carrier)s %(operation)s: carrier unreachable (%(exc)s).")
-                % {"carrier": self.carrier, "operation": operation, "exc": exc},
+                Phrase(
+                    gettext_noop(
+                        "%(carrier)s %(operation)s: carrier unreachable (%(exc)s)."
+                    ),
+                    carrier=self.carrier,
+                    operation=operation,
+                    exc=exc,
+                ),
                 carrier=self.carrier,
                 retryable=True,
             ) from exc
         errors = _errors(messages)
         if not result and errors:
             raise CarrierError(
-                f"{self.carrier} {operation} failed: "
-                + "; ".join(f"{m.code}: {m.message}" for m in errors),
+                Phrase(
+                    gettext_noop("%(carrier)s %(operation)s failed: %(errors)s"),
+                    carrier=self.carrier,
+                    operation=operation,
+                    errors="; ".join(f"{m.code}: {m.message}" for m in errors),
+                ),
                 carrier=self.carrier,
                 messages=_messages(errors),
                 retryable=any(
@@ -304,10 +323,13 @@ class KarrioCarrierAdapter:
             )
         if result is None and required:
             raise CarrierError(
-                gettext(
-                    "%(carrier)s %(operation)s: the carrier's answer could not be read."
-                )
-                % {"carrier": self.carrier, "operation": operation},
+                Phrase(
+                    gettext_noop(
+                        "%(carrier)s %(operation)s: the carrier's answer could not be read."
+                    ),
+                    carrier=self.carrier,
+                    operation=operation,
+                ),
                 carrier=self.carrier,
                 messages=_messages(messages),
             )
@@ -390,8 +412,13 @@ class KarrioCarrierAdapter:
             return VoidResult(
                 ok=True,
                 supported=False,
-                message=f"{self.carrier} has no cancel call; an unused label is not "
-                "billed, so it is only marked void here.",
+                message=Phrase(
+                    gettext_noop(
+                        "%(carrier)s has no cancel call; an unused label is not "
+                        "billed, so it is only marked void here."
+                    ),
+                    carrier=self.carrier,
+                ),
             )
         payload = km.ShipmentCancelRequest(
             shipment_identifier=request.carrier_shipment_id,

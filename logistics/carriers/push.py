@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 from karrio.providers.ups import units as ups_units
 
 from erp.core.exceptions import ApplicationError
+from erp.core.text import Phrase
 from logistics.carriers.base import TrackingEventData
 from logistics.carriers.status import normalise
 
@@ -60,8 +61,11 @@ def _ups_date(value: Any, field: str) -> datetime.date:
         return datetime.datetime.strptime(str(value), "%Y%m%d").date()  # noqa: DTZ007
     except ValueError as exc:
         raise PushPayloadError(
-            gettext("%(field)s %(value)r is not a YYYYMMDD date.")
-            % {"field": field, "value": value}
+            Phrase(
+                gettext_noop("%(field)s %(value)r is not a YYYYMMDD date."),
+                field=field,
+                value=value,
+            )
         ) from exc
 
 
@@ -70,8 +74,11 @@ def _ups_time(value: Any, field: str) -> datetime.time:
         return datetime.datetime.strptime(str(value), "%H%M%S").time()  # noqa: DTZ007
     except ValueError as exc:
         raise PushPayloadError(
-            gettext("%(field)s %(value)r is not an HHMMSS time.")
-            % {"field": field, "value": value}
+            Phrase(
+                gettext_noop("%(field)s %(value)r is not an HHMMSS time."),
+                field=field,
+                value=value,
+            )
         ) from exc
 
 
@@ -83,23 +90,27 @@ def ups_track_alert_parse(payload: Any) -> PushScan:
     Raises: PushPayloadError naming the first field that is missing or malformed.
     """
     if not isinstance(payload, dict):
-        raise PushPayloadError(gettext("The body is not a JSON object."))
+        raise PushPayloadError(Phrase(gettext_noop("The body is not a JSON object.")))
     number = str(payload.get("trackingNumber") or "").strip().upper()
     if not UPS_TRACKING_NUMBER.fullmatch(number):
         raise PushPayloadError(
-            gettext("trackingNumber %(get)r is not a UPS 1Z number.")
-            % {"get": payload.get("trackingNumber")}
+            Phrase(
+                gettext_noop("trackingNumber %(get)r is not a UPS 1Z number."),
+                get=payload.get("trackingNumber"),
+            )
         )
     status = payload.get("activityStatus")
     if not isinstance(status, dict) or not (status.get("type") or status.get("code")):
         raise PushPayloadError(
-            gettext("activityStatus with a type or code is missing.")
+            Phrase(gettext_noop("activityStatus with a type or code is missing."))
         )
     day = _ups_date(payload.get("localActivityDate"), "localActivityDate")
     clock = _ups_time(payload.get("localActivityTime"), "localActivityTime")
     location = payload.get("activityLocation") or {}
     if not isinstance(location, dict):
-        raise PushPayloadError(gettext("activityLocation is not an object."))
+        raise PushPayloadError(
+            Phrase(gettext_noop("activityLocation is not an object."))
+        )
     code = str(status.get("code") or "")
     karrio_status = (
         ups_units.TrackingStatus.find(status.get("type")).name

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from erp.core.exceptions import ApplicationError
 from erp.core.money import Money, quantize
+from erp.core.text import Phrase
 from logistics.carriers.base import (
     Capability,
     Label,
@@ -95,7 +96,7 @@ def bracket_for(brackets: Sequence[Bracket], grams: int) -> Bracket:
         if bracket.weight_from_grams < grams <= bracket.weight_to_grams:
             return bracket
     raise RateCardNoPriceError(
-        gettext("No weight bracket covers %(grams)s g.") % {"grams": grams},
+        Phrase(gettext_noop("No weight bracket covers %(grams)s g."), grams=grams),
         chargeable_grams=grams,
     )
 
@@ -112,8 +113,10 @@ def zone_for(zones: Sequence[Zone], *, country: str, region: str = "") -> Zone:
         if key and key in by_code:
             return by_code[key]
     raise RateCardNoPriceError(
-        gettext("The rate card has no zone for %(value)s.")
-        % {"value": region_code or country},
+        Phrase(
+            gettext_noop("The rate card has no zone for %(value)s."),
+            value=region_code or country,
+        ),
         country=country,
     )
 
@@ -169,8 +172,13 @@ def ddp_duty(request: RateRequest, terms: CardTerms) -> Money | None:
     for line in customs.lines:
         if line.unit_value.currency != terms.currency:
             raise RateCardNoPriceError(
-                gettext("Declared value in %(currency)s, card in %(currency2)s.")
-                % {"currency": line.unit_value.currency, "currency2": terms.currency}
+                Phrase(
+                    gettext_noop(
+                        "Declared value in %(currency)s, card in %(currency2)s."
+                    ),
+                    currency=line.unit_value.currency,
+                    currency2=terms.currency,
+                )
             )
         declared += line.unit_value.amount * line.quantity
     duty = declared * terms.ddp_duty_percent / Decimal(100)
@@ -269,7 +277,9 @@ class RateCardAdapter:
 
     def void_shipment(self, request: VoidRequest) -> VoidResult:
         return VoidResult(
-            ok=True, supported=False, message="Rate-card label voided here."
+            ok=True,
+            supported=False,
+            message=Phrase(gettext_noop("Rate-card label voided here.")),
         )
 
     def track(self, tracking_numbers: list[str]) -> list[TrackingResult]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from erp.core.text import Phrase, sentences
 from logistics.carriers.base import (
     CarrierError,
     ShipmentRequest,
@@ -96,8 +97,8 @@ def _purchase_failed(*, shipment_id: int, error: str) -> None:
     shipment = shipment_lock(shipment_id=shipment_id)
     if shipment is not None and shipment.status == ShipmentStatus.BUYING:
         shipment.status = ShipmentStatus.RATED
-        shipment.error = error
-        shipment.save(update_fields=["status", "error", "updated_at"])
+        shipment.text_set("error", error)
+        shipment.save(update_fields=["status", "error", "phrases", "updated_at"])
 
 
 @transaction.atomic(durable=True)
@@ -121,7 +122,7 @@ def _label_record(*, shipment_id: int, result: ShipmentResult) -> Shipment:
     shipment.status = ShipmentStatus.LABEL_PURCHASED
     shipment.tracking_status = TrackingStatus.PRE_TRANSIT
     shipment.label_purchased_at = timezone.now()
-    shipment.error = ""
+    shipment.text_set("error", "")
     shipment.save()
     packages = list(Package.objects.filter(shipment=shipment))
     numbers = list(result.package_tracking_numbers) or [result.tracking_number]
@@ -163,8 +164,11 @@ def shipment_void(*, shipment_id: int, reason: str = "") -> Shipment:
     )
     if not result.ok:
         raise CarrierError(
-            gettext("%(name)s refused to void the label: %(message)s")
-            % {"name": shipment.service.account.name, "message": result.message},
+            Phrase(
+                gettext_noop("%(name)s refused to void the label: %(message)s"),
+                name=shipment.service.account.name,
+                message=result.message,
+            ),
             carrier=shipment.service.account.carrier,
         )
     return _void_record(shipment_id=shipment_id, result=result, reason=reason)
@@ -183,9 +187,20 @@ def _void_record(*, shipment_id: int, result: VoidResult, reason: str) -> Shipme
     shipment.status = ShipmentStatus.VOIDED
     shipment.tracking_status = TrackingStatus.CANCELLED
     shipment.voided_at = timezone.now()
-    note = result.message if not result.supported else "Voided at the carrier."
-    shipment.error = f"{note} {reason}".strip()
+    note = (
+        result.message
+        if not result.supported
+        else Phrase(gettext_noop("Voided at the carrier."))
+    )
+    shipment.text_set("error", sentences(note, reason))
     shipment.save(
-        update_fields=["status", "tracking_status", "voided_at", "error", "updated_at"]
+        update_fields=[
+            "status",
+            "tracking_status",
+            "voided_at",
+            "error",
+            "phrases",
+            "updated_at",
+        ]
     )
     return shipment

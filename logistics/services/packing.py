@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
+from erp.core.text import Phrase
 from logistics.carriers.base import Parcel
 
 
@@ -26,19 +29,22 @@ class ParcelLimits:
     def breach(self, parcel: Parcel) -> str:
         """Why the parcel breaks these limits, or "" when it fits."""
         if self.max_weight_grams and parcel.weight_grams > self.max_weight_grams:
-            return (
-                f"parcel of {parcel.weight_grams} g is over the "
-                f"{self.max_weight_grams} g limit"
+            return Phrase(
+                gettext_noop("parcel of %(grams)s g is over the %(limit)s g limit"),
+                grams=parcel.weight_grams,
+                limit=self.max_weight_grams,
             )
         if self.max_length_mm and parcel.longest_side_mm > self.max_length_mm:
-            return (
-                f"side of {parcel.longest_side_mm} mm is over the "
-                f"{self.max_length_mm} mm limit"
+            return Phrase(
+                gettext_noop("side of %(mm)s mm is over the %(limit)s mm limit"),
+                mm=parcel.longest_side_mm,
+                limit=self.max_length_mm,
             )
         if self.max_girth_mm and parcel.length_plus_girth_mm > self.max_girth_mm:
-            return (
-                f"length + girth {parcel.length_plus_girth_mm} mm is over the "
-                f"{self.max_girth_mm} mm limit"
+            return Phrase(
+                gettext_noop("length + girth %(mm)s mm is over the %(limit)s mm limit"),
+                mm=parcel.length_plus_girth_mm,
+                limit=self.max_girth_mm,
             )
         return ""
 

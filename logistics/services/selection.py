@@ -15,9 +15,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from erp.core.money import Money, quantize
+from erp.core.text import Join, Phrase, sentences
 from logistics.carriers.base import (
     Address,
     CarrierAdapter,
@@ -192,13 +193,25 @@ def quote_groups(
             )
             if split is not None:
                 chosen = split
+                weights = ", ".join(str(p.weight_grams) for p in split)
                 notes[(service.account_id, chosen)] = (
-                    f"split into {len(split)} parcels "
-                    f"({', '.join(str(p.weight_grams) for p in split)} g) to fit "
-                    + (
-                        f"the {limits.max_weight_grams} g limit"
-                        if limits.max_weight_grams
-                        else "the size limit"
+                    Phrase(
+                        gettext_noop(
+                            "split into %(count)s parcels (%(weights)s g) to fit "
+                            "the %(limit)s g limit"
+                        ),
+                        count=len(split),
+                        weights=weights,
+                        limit=limits.max_weight_grams,
+                    )
+                    if limits.max_weight_grams
+                    else Phrase(
+                        gettext_noop(
+                            "split into %(count)s parcels (%(weights)s g) to fit "
+                            "the size limit"
+                        ),
+                        count=len(split),
+                        weights=weights,
                     )
                 )
         keyed.setdefault((service.account_id, chosen), []).append(service)
@@ -272,7 +285,9 @@ def quotes_collect(
             try:
                 outcome.quotes = future.result(timeout=remaining)
             except TimeoutError:
-                outcome.error = f"no answer within {timeout} s"
+                outcome.error = Phrase(
+                    gettext_noop("no answer within %(seconds)s s"), seconds=timeout
+                )
             except CarrierError as exc:
                 outcome.error = exc.message
     finally:
@@ -361,7 +376,7 @@ def quotes_evaluate(
             evaluated.append(item)
             if service is None:
                 item.status = RateQuoteStatus.REJECTED
-                item.reason = "not an allowed service"
+                item.reason = Phrase(gettext_noop("not an allowed service"))
                 continue
             item.preferred = service.pk in preferred_ids
             item.transit_days = (
@@ -376,11 +391,22 @@ def quotes_evaluate(
             if promise_days is not None:
                 if item.transit_days is None and not service.is_economy:
                     item.status = RateQuoteStatus.REJECTED
-                    item.reason = f"no transit time to check against the {promise_days}-day promise"
+                    item.reason = Phrase(
+                        gettext_noop(
+                            "no transit time to check against the %(days)s-day promise"
+                        ),
+                        days=promise_days,
+                    )
                     continue
                 if item.transit_days is not None and item.transit_days > promise_days:
                     item.status = RateQuoteStatus.REJECTED
-                    item.reason = f"{item.transit_days} days breaks the {promise_days}-day promise"
+                    item.reason = Phrase(
+                        gettext_noop(
+                            "%(transit)s days breaks the %(days)s-day promise"
+                        ),
+                        transit=item.transit_days,
+                        days=promise_days,
+                    )
                     continue
             if quote.total.currency == currency:
                 item.compared = quote.total
@@ -388,7 +414,10 @@ def quotes_evaluate(
                 converted = converter(quote.total, currency) if converter else None
                 if converted is None:
                     missing.add(f"{quote.total.currency}->{currency}")
-                    item.reason = f"no exchange rate {quote.total.currency}->{currency}"
+                    item.reason = Phrase(
+                        gettext_noop("no exchange rate %(pair)s"),
+                        pair=f"{quote.total.currency}->{currency}",
+                    )
                     continue
                 item.compared = Money(quantize(converted.amount, currency), currency)
     failures = [o for o in outcomes if o.error]
@@ -431,7 +460,52 @@ def _price(e: Evaluated) -> str:
     assert e.compared is not None
     if e.compared.currency == e.quote.total.currency:
         return str(e.compared)
-    return f"{e.compared} (from {e.quote.total.rounded()})"
+    return Phrase(
+        gettext_noop("%(compared)s (from %(quoted)s)"),
+        compared=str(e.compared),
+        quoted=str(e.quote.total.rounded()),
+    )
+
+
+def _dropped_and_failed(
+    rejected: list[Evaluated], failures: list[AccountOutcome]
+) -> list[Phrase]:
+    parts = []
+    if rejected:
+        parts.append(
+            Phrase(
+                gettext_noop("Dropped: %(quotes)s."),
+                quotes=Join(
+                    [
+                        Phrase(
+                            gettext_noop("%(service)s (%(reason)s)"),
+                            service=_label(e),
+                            reason=e.reason,
+                        )
+                        for e in rejected
+                    ],
+                    "; ",
+                ),
+            )
+        )
+    if failures:
+        parts.append(
+            Phrase(
+                gettext_noop("No quote from: %(accounts)s."),
+                accounts=Join(
+                    [
+                        Phrase(
+                            gettext_noop("%(service)s (%(reason)s)"),
+                            service=o.account.name,
+                            reason=o.error,
+                        )
+                        for o in failures
+                    ],
+                    "; ",
+                ),
+            )
+        )
+    return parts
 
 
 def _choice_reason(
@@ -439,61 +513,75 @@ def _choice_reason(
     ordered: list[Evaluated],
     evaluated: list[Evaluated],
     failures: list[AccountOutcome],
-) -> str:
-    days = f", {chosen.transit_days} days" if chosen.transit_days is not None else ""
+) -> Phrase:
     why = (
-        "preferred by the shipping rule and cheapest of them"
+        Phrase(gettext_noop("preferred by the shipping rule and cheapest of them"))
         if chosen.preferred
-        else "cheapest"
+        else Phrase(gettext_noop("cheapest"))
     )
+    values = {
+        "service": _label(chosen),
+        "price": _price(chosen),
+        "why": why,
+        "count": len(ordered),
+    }
     parts = [
-        f"{_label(chosen)} at {_price(chosen)}{days}: {why} of {len(ordered)} "
-        "qualifying quote(s)."
+        Phrase(
+            gettext_noop(
+                "%(service)s at %(price)s, %(days)s days: %(why)s of %(count)s "
+                "qualifying quote(s)."
+            ),
+            days=chosen.transit_days,
+            **values,
+        )
+        if chosen.transit_days is not None
+        else Phrase(
+            gettext_noop(
+                "%(service)s at %(price)s: %(why)s of %(count)s qualifying quote(s)."
+            ),
+            **values,
+        )
     ]
     if chosen.split_note:
-        parts.append(f"Goods {chosen.split_note}.")
+        parts.append(Phrase(gettext_noop("Goods %(note)s."), note=chosen.split_note))
     if len(ordered) > 1:
         runner = ordered[1]
-        tie = (
-            " (same price; faster or higher priority wins)"
-            if runner.compared == chosen.compared
-            else ""
+        parts.append(
+            Phrase(
+                gettext_noop(
+                    "Next: %(service)s at %(price)s (same price; faster or higher "
+                    "priority wins)."
+                )
+                if runner.compared == chosen.compared
+                else gettext_noop("Next: %(service)s at %(price)s."),
+                service=_label(runner),
+                price=_price(runner),
+            )
         )
-        parts.append(f"Next: {_label(runner)} at {_price(runner)}{tie}.")
     rejected = [
         e
         for e in evaluated
         if e.status == RateQuoteStatus.REJECTED and e.service is not None
     ]
-    if rejected:
-        parts.append(
-            "Dropped: " + "; ".join(f"{_label(e)} ({e.reason})" for e in rejected) + "."
-        )
-    if failures:
-        parts.append(
-            "No quote from: "
-            + "; ".join(f"{o.account.name} ({o.error})" for o in failures)
-            + "."
-        )
-    return " ".join(parts)
+    parts.extend(_dropped_and_failed(rejected, failures))
+    return sentences(*parts)
 
 
-def _nothing_reason(evaluated: list[Evaluated], failures: list[AccountOutcome]) -> str:
-    parts = ["No allowed service qualifies."]
+def _nothing_reason(
+    evaluated: list[Evaluated], failures: list[AccountOutcome]
+) -> Phrase:
+    parts = [Phrase(gettext_noop("No allowed service qualifies."))]
     rejected = [e for e in evaluated if e.service is not None]
-    if rejected:
-        parts.append(
-            "Dropped: " + "; ".join(f"{_label(e)} ({e.reason})" for e in rejected) + "."
-        )
-    if failures:
-        parts.append(
-            "No quote from: "
-            + "; ".join(f"{o.account.name} ({o.error})" for o in failures)
-            + "."
-        )
+    parts.extend(_dropped_and_failed(rejected, failures))
     if not evaluated and not failures:
-        parts.append("No carrier returned a price for this destination and weight.")
-    return " ".join(parts)
+        parts.append(
+            Phrase(
+                gettext_noop(
+                    "No carrier returned a price for this destination and weight."
+                )
+            )
+        )
+    return sentences(*parts)
 
 
 def shipment_rate_request(shipment: Shipment) -> RateRequest:
@@ -572,31 +660,56 @@ def _promise(
     candidates: list[tuple[int, str]] = []
     if shipment.promise_days:
         candidates.append(
-            (shipment.promise_days, f"the order's {shipment.promise_days}-day promise")
+            (
+                shipment.promise_days,
+                Phrase(
+                    gettext_noop("the order's %(days)s-day promise"),
+                    days=shipment.promise_days,
+                ),
+            )
         )
     store = delivery_promise_for(
         channel_id=facts.channel_id, country=facts.country, region=facts.region
     )
     if store is not None:
-        where = ", ".join(store.destinations) or "anywhere"
-        handling = (
-            f" ({store.handling_days} handling day(s) leave {store.carrier_days} "
-            "in transit)"
-            if store.handling_days
-            else ""
-        )
+        where = ", ".join(store.destinations) or Phrase(gettext_noop("anywhere"))
+        values = {
+            "store": store.channel.name,
+            "days": store.business_days,
+            "where": where,
+        }
         candidates.append(
             (
                 store.carrier_days,
-                f"{store.channel.name}'s promise of delivery within "
-                f"{store.business_days} business days to {where}{handling}",
+                Phrase(
+                    gettext_noop(
+                        "%(store)s's promise of delivery within %(days)s business "
+                        "days to %(where)s (%(handling)s handling day(s) leave "
+                        "%(transit)s in transit)"
+                    ),
+                    handling=store.handling_days,
+                    transit=store.carrier_days,
+                    **values,
+                )
+                if store.handling_days
+                else Phrase(
+                    gettext_noop(
+                        "%(store)s's promise of delivery within %(days)s business "
+                        "days to %(where)s"
+                    ),
+                    **values,
+                ),
             )
         )
     if rule is not None and rule.max_transit_days:
         candidates.append(
             (
                 rule.max_transit_days,
-                f"the {rule.max_transit_days}-day limit of rule {rule.name}",
+                Phrase(
+                    gettext_noop("the %(days)s-day limit of rule %(rule)s"),
+                    days=rule.max_transit_days,
+                    rule=rule.name,
+                ),
             )
         )
     if not candidates:
@@ -657,12 +770,17 @@ def shipment_select_service(
         with_duties=shipment.incoterm == "DDP" and facts.is_international,
     )
     rule_note = (
-        f"Rule: {rule.name}."
+        Phrase(gettext_noop("Rule: %(rule)s."), rule=rule.name)
         if rule
-        else "No shipping rule matched; every active service was asked."
+        else Phrase(
+            gettext_noop("No shipping rule matched; every active service was asked.")
+        )
     )
     if promise_note:
-        rule_note = f"Meets {promise_note}. {rule_note}"
+        rule_note = sentences(
+            Phrase(gettext_noop("Meets %(promise)s."), promise=promise_note),
+            rule_note,
+        )
     shipment = _decision_record(
         shipment_id=shipment_id,
         decision=decision,
@@ -748,14 +866,18 @@ def _decision_record(
         None,
     )
     if decision.missing_rates:
-        shipment.error = "Missing exchange rate(s): " + ", ".join(
-            decision.missing_rates
+        shipment.text_set(
+            "error",
+            Phrase(
+                gettext_noop("Missing exchange rate(s): %(pairs)s"),
+                pairs=", ".join(decision.missing_rates),
+            ),
         )
-        shipment.save(update_fields=["error", "updated_at"])
+        shipment.save(update_fields=["error", "phrases", "updated_at"])
         return shipment
     if chosen_row is None:
-        shipment.error = f"{rule_note} {decision.reason}"
-        shipment.save(update_fields=["error", "updated_at"])
+        shipment.text_set("error", sentences(rule_note, decision.reason))
+        shipment.save(update_fields=["error", "phrases", "updated_at"])
         return shipment
     assert decision.chosen is not None
     chosen = decision.chosen
@@ -779,17 +901,18 @@ def _decision_record(
         )
     shipment.service = chosen.service
     shipment.chosen_quote = chosen_row
-    shipment.selection_reason = f"{decision.reason} {rule_note}"
+    shipment.text_set("selection_reason", sentences(decision.reason, rule_note))
     shipment.promise_note = promise_note[:300]
     shipment.duty_amount = chosen.duty.amount if chosen.duty else None
     shipment.duty_currency = chosen.duty.currency if chosen.duty else ""
     shipment.status = ShipmentStatus.RATED
-    shipment.error = ""
+    shipment.text_set("error", "")
     shipment.save(
         update_fields=[
             "service",
             "chosen_quote",
             "selection_reason",
+            "phrases",
             "promise_note",
             "duty_amount",
             "duty_currency",

@@ -249,11 +249,16 @@ def shipment_tracking_numbers_import(
             shipment_id = int(float(raw_id))
         except ValueError:
             errors.append(
-                TrackingNumberRowError(index, f"{raw_id!r} is not a shipment id.")
+                TrackingNumberRowError(
+                    index,
+                    gettext("%(value)r is not a shipment id.") % {"value": raw_id},
+                )
             )
             continue
         if not number:
-            errors.append(TrackingNumberRowError(index, "tracking_number is empty."))
+            errors.append(
+                TrackingNumberRowError(index, gettext("tracking_number is empty."))
+            )
             continue
         rows.append((shipment_id, index, number))
     for shipment_id, index, number in sorted(rows):

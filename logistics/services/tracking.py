@@ -11,8 +11,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from erp.core.outbox import outbox_enqueue
+from erp.core.text import Phrase
 from logistics.carriers.base import Capability, CarrierError, TrackingResult
 from logistics.carriers.registry import adapter_for
 from logistics.choices import (
@@ -173,6 +175,12 @@ class TrackingPollReport:
     errors: list[str] = field(default_factory=list)
 
 
+def _account_error(account: CarrierAccount, exc: CarrierError) -> Phrase:
+    return Phrase(
+        gettext_noop("%(account)s: %(error)s"), account=account.name, error=exc.message
+    )
+
+
 def _chunks(items: Sequence[Shipment], size: int) -> Iterator[Sequence[Shipment]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -221,7 +229,7 @@ def shipments_track_poll(
         try:
             adapter = adapter_for(account)
         except CarrierError as exc:
-            report.errors.append(f"{account.name}: {exc.message}")
+            report.errors.append(_account_error(account, exc))
             continue
         if Capability.TRACK not in adapter.capabilities:
             continue
@@ -234,7 +242,7 @@ def shipments_track_poll(
                     "logistics.tracking.carrier_failed",
                     extra={"account_id": account_id, "error": exc.message},
                 )
-                report.errors.append(f"{account.name}: {exc.message}")
+                report.errors.append(_account_error(account, exc))
                 continue
             by_number = {s.tracking_number: s for s in batch}
             for result in results:

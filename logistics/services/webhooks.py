@@ -22,11 +22,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
+from erp.core.text import Phrase
 from logistics.carriers.base import TrackingResult
 from logistics.carriers.push import PUSH_CARRIERS, PushPayloadError, PushScan
-from logistics.choices import WebhookDeliveryStatus
+from logistics.choices import ShipmentStatus, WebhookDeliveryStatus
 from logistics.exceptions import WebhookDeliveryStateError
 from logistics.locks import shipment_lock
 from logistics.models import CarrierAccount, CarrierWebhookDelivery, Shipment
@@ -88,7 +89,9 @@ def carrier_webhook_receive(
         else None
     )
     if spec is None or account is None or not account.is_active:
-        return WebhookIntake(404, "No active carrier account takes these pushes.")
+        return WebhookIntake(
+            404, Phrase(gettext_noop("No active carrier account takes these pushes."))
+        )
     kept = _kept_headers(headers)
     text = body[:MAX_BODY_BYTES].decode("utf-8", "replace")
     presented = next(
@@ -97,10 +100,18 @@ def carrier_webhook_receive(
     expected = str((account.credentials or {}).get(WEBHOOK_CREDENTIAL_KEY) or "")
     if not credential_matches(expected=expected, presented=presented):
         reason = (
-            f"No {WEBHOOK_CREDENTIAL_KEY} is configured on carrier account "
-            f"{account.code}."
+            Phrase(
+                gettext_noop(
+                    "No %(key)s is configured on carrier account %(account)s."
+                ),
+                key=WEBHOOK_CREDENTIAL_KEY,
+                account=account.code,
+            )
             if not expected
-            else f"The {spec.credential_header} header is missing or wrong."
+            else Phrase(
+                gettext_noop("The %(header)s header is missing or wrong."),
+                header=spec.credential_header,
+            )
         )
         delivery = _record(
             account=account,
@@ -113,14 +124,16 @@ def carrier_webhook_receive(
     try:
         if len(body) > MAX_BODY_BYTES:
             raise PushPayloadError(
-                gettext("The body is over %(max_body_bytes)s bytes.")
-                % {"max_body_bytes": MAX_BODY_BYTES}
+                Phrase(
+                    gettext_noop("The body is over %(max_body_bytes)s bytes."),
+                    max_body_bytes=MAX_BODY_BYTES,
+                )
             )
         try:
             payload = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise PushPayloadError(
-                gettext("The body is not JSON (%(exc)s).") % {"exc": exc}
+                Phrase(gettext_noop("The body is not JSON (%(exc)s)."), exc=exc)
             ) from exc
         scan = spec.parse(payload)
     except PushPayloadError as exc:
@@ -153,7 +166,10 @@ def carrier_webhook_receive(
             headers=kept,
             status=WebhookDeliveryStatus.DUPLICATE,
             tracking_number=scan.tracking_number,
-            error=f"Same body as delivery #{first.pk if first else '?'}.",
+            error=Phrase(
+                gettext_noop("Same body as delivery #%(pk)s."),
+                pk=first.pk if first else "?",
+            ),
         )
         return WebhookIntake(200, "duplicate", delivery)
     return WebhookIntake(200, "received", delivery)
@@ -196,8 +212,13 @@ def _scan_apply(*, delivery_id: int, shipment_id: int, scan: PushScan) -> None:
             delivery_id,
             status=WebhookDeliveryStatus.PROCESSED,
             shipment_id=shipment.pk,
-            error=f"Shipment S{shipment.pk} is {shipment.get_status_display().lower()};"
-            " the scan was not applied.",
+            error=Phrase(
+                gettext_noop(
+                    "Shipment S%(pk)s is %(status)s; the scan was not applied."
+                ),
+                pk=shipment.pk,
+                status=ShipmentStatus(shipment.status).label,
+            ),
         )
         return
     _changed, added = tracking_events_apply(
@@ -237,8 +258,10 @@ def carrier_webhook_process(*, delivery_id: int) -> CarrierWebhookDelivery | Non
     try:
         if spec is None:
             raise PushPayloadError(
-                gettext("%(carrier)s pushes are not read here.")
-                % {"carrier": delivery.carrier}
+                Phrase(
+                    gettext_noop("%(carrier)s pushes are not read here."),
+                    carrier=delivery.carrier,
+                )
             )
         scan = spec.parse(json.loads(delivery.body))
     except (PushPayloadError, ValueError) as exc:
@@ -250,8 +273,14 @@ def carrier_webhook_process(*, delivery_id: int) -> CarrierWebhookDelivery | Non
         _finish(
             delivery_id,
             status=WebhookDeliveryStatus.FAILED,
-            error=f"No shipment of carrier account {delivery.account.code} has "
-            f"tracking number {scan.tracking_number}.",
+            error=Phrase(
+                gettext_noop(
+                    "No shipment of carrier account %(account)s has tracking number "
+                    "%(tracking)s."
+                ),
+                account=delivery.account.code,
+                tracking=scan.tracking_number,
+            ),
         )
         return CarrierWebhookDelivery.objects.get(pk=delivery_id)
     try:
@@ -291,9 +320,11 @@ def carrier_webhook_retry(*, delivery_id: int) -> CarrierWebhookDelivery:
     delivery = CarrierWebhookDelivery.objects.filter(pk=delivery_id).first()
     if not updated or delivery is None:
         raise WebhookDeliveryStateError(
-            gettext(
-                "Only a failed delivery that was accepted, or one stuck for 10 "
-                "minutes, can be processed again."
+            Phrase(
+                gettext_noop(
+                    "Only a failed delivery that was accepted, or one stuck for 10 "
+                    "minutes, can be processed again."
+                )
             ),
             delivery_id=delivery_id,
         )

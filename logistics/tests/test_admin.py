@@ -91,5 +91,47 @@ def test_detail_page_shows_quotes_and_reason(ops_client, draft):
     assert page.status_code == 200
     content = page.content.decode()
     assert "cheapest of 1 qualifying quote" in content
-    assert "9.9000" in content
+    # The column keeps four decimals; the page shows the currency's two.
+    assert "9.90 USD" in content
+    assert "9.9000" not in content
     assert f"/api/v1/logistics/shipments/{shipment.pk}/label/" in content
+
+
+def test_selection_reasons_and_errors_are_shown_in_the_readers_language(
+    ops_client, draft
+):
+    # given: two lines, one too slow for a 5-day promise; a second shipment nothing
+    # can carry within one day. Both were worked out in English (a worker's view).
+    rate_card_service(code="slow_post", price="3.00", transit_days=9)
+    rate_card_service(code="express", price="9.90", transit_days=2)
+    chosen, refused = draft(promise_days=5), draft(promise_days=1)
+    action(ops_client, "buy_labels", [chosen, refused])
+    ops_client.get(CHANGELIST)  # the action's own (English) messages are read here
+    chosen.refresh_from_db()
+    refused.refresh_from_db()
+    assert "9 days breaks the 5-day promise" in chosen.selection_reason
+    assert "No allowed service qualifies." in refused.error
+
+    # when: a Chinese reader opens both pages
+    ops_client.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+    chosen_page = ops_client.get(f"{CHANGELIST}{chosen.pk}/change/").content.decode()
+    refused_page = ops_client.get(f"{CHANGELIST}{refused.pk}/change/").content.decode()
+
+    # then: the stored English is said again in Chinese, values kept
+    assert (
+        "EXPRESS Express，9.90 USD，2 天：在 1 个符合条件的报价中最便宜。"
+        in chosen_page
+    )
+    assert "已排除：SLOW_POST Slow Post（9 天超出 5 天的时效承诺）。" in chosen_page
+    assert "满足订单的 5 天时效承诺。" in chosen_page
+    assert "没有匹配的运费规则；已向所有启用的服务询价。" in chosen_page
+    # the quote's own row in the quotes table says it too
+    assert chosen_page.count("9 天超出 5 天的时效承诺") == 2
+    assert "没有符合条件的可用服务。" in refused_page
+    for english in ("qualif", "breaks the", "Dropped", "No shipping rule", "Meets"):
+        assert english not in chosen_page + refused_page
+
+    # and an action refused while reading in Chinese reports it in Chinese
+    action(ops_client, "buy_labels", [refused])
+    listing = ops_client.get(CHANGELIST).content.decode()
+    assert f"S{refused.pk}: 没有符合条件的可用服务。" in listing
