@@ -6,6 +6,8 @@ The page only collects the upload and shows the job row; the job is created by
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from django import forms
@@ -21,10 +23,13 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from erp.core.exceptions import ApplicationError
 from erp.core.jobs import progress_figures
+from erp.core.text import text_say_again
 from orders.models import Order, OrderImport, OrderImportFormat, OrderImportStatus
 from orders.services.imports import order_import_request, order_import_requeue
 
@@ -120,7 +125,7 @@ class OrderImportAdmin(admin.ModelAdmin):
                     requested_by=request.user,
                 )
             except ApplicationError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, text_say_again(exc.message))
             else:
                 self.message_user(
                     request, _("The import is queued; this page follows its progress.")
@@ -166,6 +171,7 @@ class OrderImportAdmin(admin.ModelAdmin):
                 "original": job,
                 "title": str(job),
                 "job": job,
+                "error_text": text_say_again(job.error),
                 "progress": progress,
                 "check": job.check_report or None,
                 "errors_url": (
@@ -182,12 +188,33 @@ class OrderImportAdmin(admin.ModelAdmin):
             raise Http404
         if not job.error_report:
             raise Http404
-        return FileResponse(
-            job.error_report.open("rb"),
-            as_attachment=True,
-            filename=f"order-import-{job.pk}-errors.csv",
-            content_type="text/csv",
-        )
+        filename = f"order-import-{job.pk}-errors.csv"
+        language = translation.get_language() or "en"
+        if language.split("-")[0] == "en":
+            return FileResponse(
+                job.error_report.open("rb"),
+                as_attachment=True,
+                filename=filename,
+                content_type="text/csv",
+            )
+        # The worker wrote the report in English; a reader of another language gets
+        # each problem (and the header) said again in theirs.
+        with job.error_report.open("rb") as stored:
+            rows = csv.reader(io.TextIOWrapper(stored, encoding="utf-8", newline=""))
+            out = io.StringIO()
+            writer = csv.writer(out)
+            for number, row in enumerate(rows):
+                if number == 0:
+                    writer.writerow(
+                        [gettext("row"), gettext("column"), gettext("problem")]
+                    )
+                elif len(row) == 3:
+                    writer.writerow([row[0], row[1], text_say_again(row[2])])
+                else:
+                    writer.writerow(row)
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     @admin.action(
         description=_("Run selected imports again (changes nothing twice)"),

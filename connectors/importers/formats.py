@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Protocol
 
+from django.utils.translation import gettext_noop
+
 from connectors.importers.generic import GenericParser, mapping_load
 from connectors.importers.rows import (
     ImportFileError,
@@ -15,6 +17,7 @@ from connectors.importers.rows import (
 )
 from connectors.importers.shopify_csv import ShopifyCsvParser
 from connectors.importers.woocommerce_csv import WooCommerceCsvParser
+from erp.core.text import Phrase
 from orders.models import OrderImportFormat
 
 
@@ -46,13 +49,18 @@ def parser_get(
     if file_format == OrderImportFormat.GENERIC:
         if not mapping:
             raise ImportFileError(
-                "The generic format needs a column mapping file (JSON)."
+                Phrase(
+                    gettext_noop(
+                        "The generic format needs a column mapping file (JSON)."
+                    )
+                )
             )
         return GenericParser(
             store_currency=store_currency, mapping=mapping_load(mapping)
         )
     raise ImportFileError(
-        f"Unknown format {file_format!r}.", allowed=list(OrderImportFormat.values)
+        Phrase(gettext_noop("Unknown format %(format)r."), format=file_format),
+        allowed=list(OrderImportFormat.values),
     )
 
 
@@ -69,7 +77,11 @@ def table_open(stream: IO[bytes], *, parser: OrderFileParser) -> Table:
         table = Table(stream)
     if table.kind == "xlsx" and not isinstance(parser, GenericParser):
         raise ImportFileError(
-            "This format is a CSV export; the file is a spreadsheet (XLSX). "
-            "Use the generic format with a mapping, or the store's CSV."
+            Phrase(
+                gettext_noop(
+                    "This format is a CSV export; the file is a spreadsheet (XLSX). "
+                    "Use the generic format with a mapping, or the store's CSV."
+                )
+            )
         )
     return table

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.importers.rows import (
     ID_MAX_LENGTH,
     SKU_MAX_LENGTH,
@@ -44,6 +46,7 @@ from connectors.importers.rows import (
     rows_group_all,
     timezone_get,
 )
+from erp.core.text import Phrase
 from orders.canonical import (
     CanonicalAddress,
     CanonicalCustomer,
@@ -153,7 +156,12 @@ class ColumnMapping:
 
 
 def _fail(message: str, **extra: Any) -> ImportFileError:
-    return ImportFileError(f"The column mapping is wrong: {message}", **extra)
+    return ImportFileError(
+        Phrase(
+            gettext_noop("The column mapping is wrong: %(problem)s"), problem=message
+        ),
+        **extra,
+    )
 
 
 def mapping_load(content: bytes) -> ColumnMapping:
@@ -164,39 +172,67 @@ def mapping_load(content: bytes) -> ColumnMapping:
     try:
         data = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(f"it is not JSON ({exc}).") from None
+        raise _fail(
+            Phrase(gettext_noop("it is not JSON (%(error)s)."), error=exc)
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
-        raise _fail('it needs a "columns" object of field → column header.')
+        raise _fail(
+            Phrase(
+                gettext_noop('it needs a "columns" object of field → column header.')
+            )
+        )
     columns = data["columns"]
     known = set(ORDER_FIELDS) | set(LINE_FIELDS)
     unknown = sorted(k for k in columns if k not in known)
     if unknown:
         raise _fail(
-            "unknown field(s) " + ", ".join(unknown) + ".",
+            Phrase(
+                gettext_noop("unknown field(s) %(fields)s."), fields=", ".join(unknown)
+            ),
             unknown=unknown,
             allowed=sorted(known),
         )
     if not all(isinstance(v, str) and v.strip() for v in columns.values()):
-        raise _fail("every field must name a column header (text).")
+        raise _fail(
+            Phrase(gettext_noop("every field must name a column header (text)."))
+        )
     missing = [f for f in REQUIRED_FIELDS if f not in columns]
     if "line_title" not in columns and "line_sku" not in columns:
         missing.append("line_title or line_sku")
     if missing:
-        raise _fail("it does not map " + ", ".join(missing) + ".", missing=missing)
+        raise _fail(
+            Phrase(
+                gettext_noop("it does not map %(fields)s."), fields=", ".join(missing)
+            ),
+            missing=missing,
+        )
     values = data.get("values") or {}
     if not isinstance(values, dict) or not all(
         isinstance(m, dict) for m in values.values()
     ):
-        raise _fail('"values" must map a field to {file word: our word}.')
+        raise _fail(
+            Phrase(gettext_noop('"values" must map a field to {file word: our word}.'))
+        )
     formats = data.get("date_formats") or []
     if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
-        raise _fail('"date_formats" must be a list of strptime formats.')
+        raise _fail(
+            Phrase(gettext_noop('"date_formats" must be a list of strptime formats.'))
+        )
     delimiter = str(data.get("delimiter") or ",")
     if len(delimiter) != 1:
-        raise _fail('"delimiter" must be one character, such as ; or a tab.')
+        raise _fail(
+            Phrase(
+                gettext_noop('"delimiter" must be one character, such as ; or a tab.')
+            )
+        )
     currency = str(data.get("currency") or "").upper()
     if currency and not (len(currency) == 3 and currency.isalpha()):
-        raise _fail(f'"currency" {currency!r} is not a three-letter code.')
+        raise _fail(
+            Phrase(
+                gettext_noop('"currency" %(currency)r is not a three-letter code.'),
+                currency=currency,
+            )
+        )
     return ColumnMapping(
         columns={k: v.strip() for k, v in columns.items()},
         tz=timezone_get(str(data.get("timezone") or "UTC")),
@@ -251,7 +287,14 @@ class GenericParser:
         word = self.mapping.values.get(name, {}).get(key, key)
         normal = word.lower().replace(" ", "_").replace("-", "_")
         if normal not in vocabulary:
-            cells.fail(column, f"Unknown {name.replace('_', ' ')} {text!r}.")
+            cells.fail(
+                column,
+                Phrase(
+                    gettext_noop("Unknown %(field)s %(value)r."),
+                    field=name.replace("_", " "),
+                    value=text,
+                ),
+            )
             return default
         return vocabulary[normal]
 
@@ -279,7 +322,7 @@ class GenericParser:
         last_number = group.rows[-1][0]
         head = self._cells(first_number, first, errors)
         if not group.key:
-            head.fail(col("order_id"), "The order id is empty.")
+            head.fail(col("order_id"), Phrase(gettext_noop("The order id is empty.")))
             return ParsedOrder("", first_number, last_number, None, tuple(errors))
 
         order_id = head.text(col("order_id"), max_length=ID_MAX_LENGTH)
@@ -314,7 +357,7 @@ class GenericParser:
             if not title:
                 cells.fail(
                     col("line_title") or col("line_sku"),
-                    "The line has neither a title nor a SKU.",
+                    Phrase(gettext_noop("The line has neither a title nor a SKU.")),
                 )
             lines.append(
                 CanonicalLine(

@@ -15,8 +15,11 @@ from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils.translation import gettext_noop
+
 from erp.core.exceptions import ApplicationError, InvalidMoneyError
 from erp.core.money import to_decimal
+from erp.core.text import Phrase
 from orders.canonical import CanonicalOrder
 
 FIRST_DATA_ROW = 2
@@ -82,7 +85,12 @@ def timezone_get(name: str) -> dt.tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ImportFileError(
-            f"Unknown time zone {name!r}; use an IANA name such as Asia/Shanghai."
+            Phrase(
+                gettext_noop(
+                    "Unknown time zone %(name)r; use an IANA name such as Asia/Shanghai."
+                ),
+                name=name,
+            )
         ) from None
 
 
@@ -131,10 +139,18 @@ class Table:
             yield from csv.reader(reader, delimiter=self._delimiter)
         except UnicodeDecodeError:
             raise ImportFileError(
-                "The file is not UTF-8 text; save it as CSV UTF-8 and try again."
+                Phrase(
+                    gettext_noop(
+                        "The file is not UTF-8 text; save it as CSV UTF-8 and try again."
+                    )
+                )
             ) from None
         except csv.Error as exc:
-            raise ImportFileError(f"The file is not readable CSV: {exc}.") from None
+            raise ImportFileError(
+                Phrase(
+                    gettext_noop("The file is not readable CSV: %(error)s."), error=exc
+                )
+            ) from None
 
     def _xlsx_rows(self) -> Iterator[list[str]]:
         from openpyxl import load_workbook
@@ -144,12 +160,18 @@ class Table:
             book = load_workbook(self._stream, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl/zipfile raise many types for a bad XLSX
             raise ImportFileError(
-                f"The file could not be read as XLSX ({exc.__class__.__name__})."
+                Phrase(
+                    gettext_noop("The file could not be read as XLSX (%(error)s)."),
+                    error=exc.__class__.__name__,
+                )
             ) from None
         try:
             if self._sheet and self._sheet not in book.sheetnames:
                 raise ImportFileError(
-                    f"The workbook has no sheet {self._sheet!r}.",
+                    Phrase(
+                        gettext_noop("The workbook has no sheet %(sheet)r."),
+                        sheet=self._sheet,
+                    ),
                     sheets=book.sheetnames,
                 )
             sheet = book[self._sheet] if self._sheet else book.worksheets[0]
@@ -166,7 +188,7 @@ class Table:
         try:
             header = next(raw)
         except StopIteration:
-            raise ImportFileError("The file is empty.") from None
+            raise ImportFileError(Phrase(gettext_noop("The file is empty."))) from None
         finally:
             raw.close()
         return [h.strip() for h in header]
@@ -180,7 +202,10 @@ class Table:
         missing = [c for c in columns if c not in present]
         if missing:
             raise ImportFileError(
-                "The file lacks the column(s) " + ", ".join(missing) + ".",
+                Phrase(
+                    gettext_noop("The file lacks the column(s) %(columns)s."),
+                    columns=", ".join(missing),
+                ),
                 missing=missing,
                 found=self.header,
             )
@@ -319,9 +344,16 @@ class Cells:
     ) -> str:
         value = self.raw(column)
         if required and not value:
-            self.fail(column, "This cell is empty; it is required.")
+            self.fail(
+                column, Phrase(gettext_noop("This cell is empty; it is required."))
+            )
         if max_length is not None and len(value) > max_length:
-            self.fail(column, f"Longer than {max_length} characters.")
+            self.fail(
+                column,
+                Phrase(
+                    gettext_noop("Longer than %(count)s characters."), count=max_length
+                ),
+            )
         if truncate_at is not None:
             value = value[:truncate_at]
         return value
@@ -337,17 +369,28 @@ class Cells:
         text = self.raw(column)
         if not text:
             if required:
-                self.fail(column, "This cell is empty; an amount is required.")
+                self.fail(
+                    column,
+                    Phrase(gettext_noop("This cell is empty; an amount is required.")),
+                )
             return default
         if self.decimal_comma:
             text = text.replace(".", "").replace(" ", "").replace(",", ".")
         try:
             amount = to_decimal(text)
         except InvalidMoneyError:
-            self.fail(column, f"{text!r} is not an amount (write it like 1234.50).")
+            self.fail(
+                column,
+                Phrase(
+                    gettext_noop("%(value)r is not an amount (write it like 1234.50)."),
+                    value=text,
+                ),
+            )
             return default
         if amount < 0 and not allow_negative:
-            self.fail(column, f"{text} is negative.")
+            self.fail(
+                column, Phrase(gettext_noop("%(value)s is negative."), value=text)
+            )
             return default
         return amount
 
@@ -358,7 +401,13 @@ class Cells:
         # XLSX numbers arrive as "2" or "2.0".
         whole = text[:-2] if text.endswith(".0") else text
         if not whole.isdigit():
-            self.fail(column, f"{text!r} is not a whole number of 0 or more.")
+            self.fail(
+                column,
+                Phrase(
+                    gettext_noop("%(value)r is not a whole number of 0 or more."),
+                    value=text,
+                ),
+            )
             return 0
         return int(whole)
 
@@ -368,12 +417,20 @@ class Cells:
         text = self.raw(column)
         if not text:
             if required:
-                self.fail(column, "This cell is empty; a date and time is required.")
+                self.fail(
+                    column,
+                    Phrase(
+                        gettext_noop("This cell is empty; a date and time is required.")
+                    ),
+                )
             return None
         try:
             return parse_moment(text, tz=self.tz, formats=self.date_formats)
         except ValueError:
-            self.fail(column, f"{text!r} is not a date and time.")
+            self.fail(
+                column,
+                Phrase(gettext_noop("%(value)r is not a date and time."), value=text),
+            )
             return None
 
     def boolean(self, column: str | None, *, default: bool) -> bool:
@@ -384,7 +441,9 @@ class Cells:
             return True
         if text in ("false", "no", "0", "n"):
             return False
-        self.fail(column, f"{text!r} is not true or false.")
+        self.fail(
+            column, Phrase(gettext_noop("%(value)r is not true or false."), value=text)
+        )
         return default
 
 
@@ -394,12 +453,24 @@ def currency_check(
     """The order's currency, which must be the store's: amounts are kept as the store sent them."""
     code = value.upper()
     if not (len(code) == 3 and code.isalpha()):
-        cells.fail(column, f"{value!r} is not a three-letter currency code.")
+        cells.fail(
+            column,
+            Phrase(
+                gettext_noop("%(value)r is not a three-letter currency code."),
+                value=value,
+            ),
+        )
     elif code != store_currency.upper():
         cells.fail(
             column,
-            f"The order is in {code} but the store's currency is "
-            f"{store_currency.upper()}; is this the right store?",
+            Phrase(
+                gettext_noop(
+                    "The order is in %(currency)s but the store's currency is "
+                    "%(store_currency)s; is this the right store?"
+                ),
+                currency=code,
+                store_currency=store_currency.upper(),
+            ),
         )
     return code
 

@@ -26,12 +26,14 @@ from django.core.files.base import ContentFile
 from django.db import connection, connections
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connectors.importers.check import CheckReport, MonthTally, check_report_build
 from connectors.importers.formats import parser_get, table_open
 from connectors.importers.rows import ImportFileError, ParsedOrder, RowError
 from connectors.models import Channel
 from erp.core.db import is_postgres
+from erp.core.text import Phrase
 from orders.canonical import OrderSource
 from orders.models import OrderImport, OrderImportStatus
 from orders.services.ingest import IngestFailure, order_ingest_many
@@ -240,7 +242,9 @@ def order_file_import(
     started = time.monotonic()
     channel = Channel.objects.filter(pk=channel_id).first()
     if channel is None:
-        raise ImportFileError(f"Store {channel_id} does not exist.")
+        raise ImportFileError(
+            Phrase(gettext_noop("Store %(id)s does not exist."), id=channel_id)
+        )
     parser = parser_get(
         file_format=file_format,
         store_currency=channel.currency,
@@ -414,13 +418,24 @@ def order_import_job_run(*, import_id: int) -> None:
         _job_fail(import_id, token, exc.message)
         return
     except FileNotFoundError:
-        _job_fail(import_id, token, "The uploaded file is no longer in storage.")
+        _job_fail(
+            import_id,
+            token,
+            Phrase(gettext_noop("The uploaded file is no longer in storage.")),
+        )
         return
     except _JobLost:
         logger.warning("connectors.importers.job_lost", extra={"import_id": import_id})
         return
     except Exception as exc:
-        _job_fail(import_id, token, f"The import stopped: {exc.__class__.__name__}.")
+        _job_fail(
+            import_id,
+            token,
+            Phrase(
+                gettext_noop("The import stopped: %(error)s."),
+                error=exc.__class__.__name__,
+            ),
+        )
         raise
     report_name = ""
     if result.errors:

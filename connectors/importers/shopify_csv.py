@@ -18,6 +18,8 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from connectors.importers.rows import (
     ID_MAX_LENGTH,
     SKU_MAX_LENGTH,
@@ -30,6 +32,7 @@ from connectors.importers.rows import (
     latest,
     rows_group,
 )
+from erp.core.text import Phrase
 from orders.canonical import (
     CanonicalAddress,
     CanonicalCustomer,
@@ -152,13 +155,19 @@ class ShopifyCsvParser:
 
         head = Cells(first_number, first, errors)
         if not group.key:
-            head.fail("Name", "The order name is empty.")
+            head.fail("Name", Phrase(gettext_noop("The order name is empty.")))
             return refuse()
         if group.seen_at is not None:
             head.fail(
                 "Name",
-                f"Order {group.key} already appeared at row {group.seen_at}; "
-                "the rows of one order must be together.",
+                Phrase(
+                    gettext_noop(
+                        "Order %(order)s already appeared at row %(row)s; the rows of "
+                        "one order must be together."
+                    ),
+                    order=group.key,
+                    row=group.seen_at,
+                ),
             )
             return refuse()
 
@@ -184,7 +193,12 @@ class ShopifyCsvParser:
         status_word = head.text("Financial Status").lower()
         financial_status = FINANCIAL_STATUS.get(status_word, FinancialStatus.UNKNOWN)
         if status_word and status_word not in FINANCIAL_STATUS:
-            head.fail("Financial Status", f"Unknown payment status {status_word!r}.")
+            head.fail(
+                "Financial Status",
+                Phrase(
+                    gettext_noop("Unknown payment status %(value)r."), value=status_word
+                ),
+            )
         fulfillment_status = FULFILLMENT_STATUS.get(
             head.text("Fulfillment Status").lower(), FulfillmentStatus.UNFULFILLED
         )

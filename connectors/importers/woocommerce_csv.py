@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_noop
+
 from connectors.importers.rows import (
     ID_MAX_LENGTH,
     SKU_MAX_LENGTH,
@@ -30,6 +32,7 @@ from connectors.importers.rows import (
     currency_check,
     rows_group,
 )
+from erp.core.text import Phrase
 from orders.canonical import (
     CanonicalAddress,
     CanonicalCustomer,
@@ -166,13 +169,19 @@ class WooCommerceCsvParser:
 
         head = Cells(first_number, first, errors, tz=self.tz)
         if not group.key:
-            head.fail("order_id", "The order id is empty.")
+            head.fail("order_id", Phrase(gettext_noop("The order id is empty.")))
             return refuse()
         if group.seen_at is not None:
             head.fail(
                 "order_id",
-                f"Order {group.key} already appeared at row {group.seen_at}; "
-                "the rows of one order must be together.",
+                Phrase(
+                    gettext_noop(
+                        "Order %(order)s already appeared at row %(row)s; the rows of "
+                        "one order must be together."
+                    ),
+                    order=group.key,
+                    row=group.seen_at,
+                ),
             )
             return refuse()
         order_id = head.text("order_id", max_length=ID_MAX_LENGTH)
@@ -186,7 +195,10 @@ class WooCommerceCsvParser:
         placed_at = head.moment("date", required=True)
         status = head.text("status", required=True).lower().removeprefix("wc-")
         if status and status not in STATUS:
-            head.fail("status", f"Unknown order status {status!r}.")
+            head.fail(
+                "status",
+                Phrase(gettext_noop("Unknown order status %(value)r."), value=status),
+            )
         financial_status, fulfillment_status = STATUS.get(
             status, (FinancialStatus.UNKNOWN, FulfillmentStatus.UNFULFILLED)
         )

@@ -114,6 +114,28 @@ def test_the_result_page_shows_counts_month_check_and_the_error_report(
     assert list(Order.objects.values_list("number", flat=True)) == ["#1050"]
 
 
+def test_a_chinese_reader_gets_the_error_report_in_chinese(client, ops, store, sent):
+    # given: the worker wrote the report (in English, it has no reader)
+    upload(client, "shopify_orders_export_broken.csv", channel=store.pk)
+    job = OrderImport.objects.get()
+    order_import_run_task(job.pk)
+
+    # when
+    client.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+    report = client.get(reverse("admin:orders_orderimport_errors", args=[job.pk]))
+
+    # then: the header and each problem are said in Chinese, the values kept
+    assert report["Content-Disposition"] == (
+        f'attachment; filename="order-import-{job.pk}-errors.csv"'
+    )
+    assert report.content.decode() == (
+        "行,列,问题\r\n8,Lineitem quantity,'two' 不是大于或等于 0 的整数。\r\n"
+    )
+    job.refresh_from_db()
+    with job.error_report.open("rb") as stored:
+        assert "'two' is not a whole number" in stored.read().decode()
+
+
 def test_a_generic_upload_without_mapping_is_refused_on_the_page(
     client, ops, store, sent
 ):
