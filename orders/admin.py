@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from erp.core.admin import KeyboardListMixin, ReadOnlyAdmin, money_display
 from erp.core.exceptions import ApplicationError
 from erp.core.templatetags.erp import money
-from erp.core.text import phrase_render
+from erp.core.text import phrase_render, text_say_again
 from orders.choices import ReviewRuleKind
 from orders.models import Customer, Order, OrderEvent, OrderLine, ReviewRule
 from orders.review import review_rule_dry_run
@@ -380,7 +380,11 @@ class OrderAdmin(KeyboardListMixin, ReadOnlyAdmin):
                 call(order_id, reason)
                 done += 1
             except ApplicationError as exc:
-                self.message_user(request, f"{number}: {exc.message}", messages.WARNING)
+                self.message_user(
+                    request,
+                    f"{number}: {text_say_again(exc.message)}",
+                    messages.WARNING,
+                )
         if done:
             self.message_user(
                 request, _("%(verb)s %(n)d order(s).") % {"verb": verb, "n": done}
@@ -430,7 +434,9 @@ class OrderAdmin(KeyboardListMixin, ReadOnlyAdmin):
             result = order_ship_prepare(order_id=pk, actor=request.user)
             for shipment_id, problem in result.problems.items():
                 self.message_user(
-                    request, f"S{shipment_id}: {problem}", messages.WARNING
+                    request,
+                    f"S{shipment_id}: {text_say_again(problem)}",
+                    messages.WARNING,
                 )
             return result
 

@@ -7,6 +7,7 @@ import mimetypes
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -107,7 +108,9 @@ class ShipmentLabelApi(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         shipment = get_object_or_404(Shipment, pk=pk)
         if not shipment.label_file:
-            raise serializers.ValidationError({"label": "This shipment has no label."})
+            raise serializers.ValidationError(
+                {"label": gettext("This shipment has no label.")}
+            )
         name = shipment.label_file.name.rsplit("/", 1)[-1]
         return FileResponse(
             shipment.label_file.open("rb"),

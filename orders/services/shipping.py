@@ -511,18 +511,40 @@ def order_ship_prepare(
         # bought: an unused label is voided so it is not billed.
         try:
             shipment_void(
-                shipment_id=shipment_id, reason="order changed before shipping"
+                shipment_id=shipment_id,
+                reason=Phrase(gettext_noop("The order changed before shipping.")),
             )
         except ApplicationError as exc:
-            problems[shipment_id] = (
-                f"label bought but order changed; void failed: {exc.message}"
+            problems[shipment_id] = Phrase(
+                gettext_noop(
+                    "The label was bought but the order changed; voiding it failed: "
+                    "%(error)s"
+                ),
+                error=exc.message,
             )
         else:
-            problems[shipment_id] = "order changed before shipping; label voided"
+            problems[shipment_id] = Phrase(
+                gettext_noop("The order changed before shipping; the label was voided.")
+            )
     if not shipped:
-        detail = "; ".join(f"S{pk}: {why}" for pk, why in sorted(problems.items()))
         raise OrderNotShippableError(
-            f"Nothing of order {order_id} could ship. {detail}".strip(),
+            Phrase(
+                gettext_noop("Nothing of order %(order)s could ship. %(problems)s")
+                if problems
+                else gettext_noop("Nothing of order %(order)s could ship."),
+                order=order_id,
+                problems=Join(
+                    [
+                        Phrase(
+                            gettext_noop("S%(shipment)s: %(problem)s"),
+                            shipment=pk,
+                            problem=why,
+                        )
+                        for pk, why in sorted(problems.items())
+                    ],
+                    "; ",
+                ),
+            ),
             order_id=order_id,
             problems={str(k): v for k, v in problems.items()},
         )

@@ -4,9 +4,11 @@ and tracking coming back until the order is delivered."""
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from erp.core.models import OutboxMessage
 from erp.core.outbox import outbox_drain
+from erp.core.text import text_say_again
 from inventory.models import Allocation, StockItem
 from inventory.tests.factories import WarehouseFactory
 from logistics.choices import CarrierKind, ShipmentStatus
@@ -218,6 +220,10 @@ def test_warehouse_without_a_service_ships_later(channel, stock, store):
     nj_shipment = Shipment.objects.get(order=order, warehouse=nj)
     assert nj_shipment.status == ShipmentStatus.DRAFT
     assert "No allowed service qualifies" in result.problems[nj_shipment.pk]
+    # a Chinese reader is told the same
+    with translation.override("zh-hans"):
+        said = text_say_again(result.problems[nj_shipment.pk])
+    assert said == "没有符合条件的可用服务。 没有物流商为该目的地和重量报价。"
     assert StockItem.objects.get(product__sku="SKU-B").quantity_allocated == 1
 
     # when: ops add a line for NJ and ship again
