@@ -15,7 +15,9 @@ from decimal import Decimal, InvalidOperation
 from xml.etree import ElementTree
 
 import requests
+from django.utils.translation import gettext_noop
 
+from erp.core.text import Phrase
 from finance.exceptions import FxFetchError, FxImportError
 
 ECB_DAILY_URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
@@ -56,7 +58,11 @@ def ecb_parse(content: bytes) -> list[EcbDay]:
             on = datetime.date.fromisoformat(time)
         except ValueError:
             raise FxImportError(
-                f"The rate file has a day {time!r} that is not a date.", time=time
+                Phrase(
+                    gettext_noop("The rate file has a day %(day)r that is not a date."),
+                    day=time,
+                ),
+                time=time,
             ) from None
         rates: dict[str, Decimal] = {}
         for cube in dated:
@@ -64,7 +70,12 @@ def ecb_parse(content: bytes) -> list[EcbDay]:
             raw = (cube.get("rate") or "").strip()
             if not _CURRENCY.match(currency):
                 raise FxImportError(
-                    f"{on}: {currency!r} is not a currency code.", on=str(on)
+                    Phrase(
+                        gettext_noop("%(day)s: %(currency)r is not a currency code."),
+                        day=str(on),
+                        currency=currency,
+                    ),
+                    on=str(on),
                 )
             try:
                 rate = Decimal(raw)
@@ -72,7 +83,15 @@ def ecb_parse(content: bytes) -> list[EcbDay]:
                 rate = Decimal(0)
             if not rate.is_finite() or rate <= 0:
                 raise FxImportError(
-                    f"{on}: the rate of {currency} is {raw!r}, not a positive number.",
+                    Phrase(
+                        gettext_noop(
+                            "%(day)s: the rate of %(currency)s is %(raw)r, not a "
+                            "positive number."
+                        ),
+                        day=str(on),
+                        currency=currency,
+                        raw=raw,
+                    ),
                     on=str(on),
                     currency=currency,
                 )
@@ -81,7 +100,12 @@ def ecb_parse(content: bytes) -> list[EcbDay]:
             days.append(EcbDay(on=on, rates=rates))
     if not days:
         raise FxImportError(
-            "The file holds no ECB reference rates (no Cube with a time and rates)."
+            Phrase(
+                gettext_noop(
+                    "The file holds no ECB reference rates (no Cube with a time and "
+                    "rates)."
+                )
+            )
         )
     days.sort(key=lambda d: d.on)
     return days
@@ -93,18 +117,32 @@ def ecb_fetch(url: str) -> bytes:
         response = requests.get(url, timeout=FETCH_TIMEOUT_SECONDS)
     except requests.RequestException as exc:
         raise FxFetchError(
-            f"The rate feed at {url} did not answer: {exc.__class__.__name__}.",
+            Phrase(
+                gettext_noop("The rate feed at %(url)s did not answer: %(error)s."),
+                url=url,
+                error=exc.__class__.__name__,
+            ),
             url=url,
         ) from None
     if response.status_code >= 500 or response.status_code == 429:
         raise FxFetchError(
-            f"The rate feed at {url} answered {response.status_code}; try again later.",
+            Phrase(
+                gettext_noop(
+                    "The rate feed at %(url)s answered %(status)s; try again later."
+                ),
+                url=url,
+                status=response.status_code,
+            ),
             url=url,
             status=response.status_code,
         )
     if response.status_code != 200:
         raise FxImportError(
-            f"The rate feed at {url} answered {response.status_code}.",
+            Phrase(
+                gettext_noop("The rate feed at %(url)s answered %(status)s."),
+                url=url,
+                status=response.status_code,
+            ),
             url=url,
             status=response.status_code,
         )

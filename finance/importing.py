@@ -55,7 +55,8 @@ def csv_read(
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportFileError(
-            "The file lacks the column(s) " + ", ".join(missing) + ".",
+            gettext("The file lacks the column(s) %(columns)s.")
+            % {"columns": ", ".join(missing)},
             missing=missing,
             found=header,
         )

@@ -174,9 +174,8 @@ def paypal_settlement_parse(content: bytes) -> ParsedFile:
             missing = [c for c in PAYPAL_REQUIRED if c not in columns]
             if missing:
                 raise ImportFileError(
-                    "The settlement report lacks the column(s) "
-                    + ", ".join(missing)
-                    + ".",
+                    gettext("The settlement report lacks the column(s) %(columns)s.")
+                    % {"columns": ", ".join(missing)},
                     missing=missing,
                 )
         elif kind == "SB":
@@ -473,18 +472,18 @@ def generic_csv_parse(
     )
     absent = [f for f in GENERIC_REQUIRED_FIELDS if not mapping.get(f)]
     if unknown or absent or not gateway:
-        raise ImportFileError(
-            "The column mapping is incomplete: "
-            + "; ".join(
-                part
-                for part in (
-                    f"unknown field(s) {', '.join(unknown)}" if unknown else "",
-                    f"map {', '.join(absent)}" if absent else "",
-                    "name the gateway" if not gateway else "",
-                )
-                if part
+        parts = []
+        if unknown:
+            parts.append(
+                gettext("unknown field(s) %(fields)s") % {"fields": ", ".join(unknown)}
             )
-            + ".",
+        if absent:
+            parts.append(gettext("map %(fields)s") % {"fields": ", ".join(absent)})
+        if not gateway:
+            parts.append(gettext("name the gateway"))
+        raise ImportFileError(
+            gettext("The column mapping is incomplete: %(problems)s.")
+            % {"problems": "; ".join(parts)},
             unknown=unknown,
             missing=absent,
         )

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from erp.core.exceptions import ApplicationError
 from erp.core.money import quantize
-from erp.core.text import phrase_render
+from erp.core.text import phrase_render, text_say_again
 from finance.charts import svg_bars
 from finance.choices import (
     CustomerType,
@@ -364,7 +364,7 @@ def reconciliation_report(request: HttpRequest) -> HttpResponse:
                     actor_id=request.user.pk,
                 )
             except ApplicationError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, text_say_again(exc.message))
             else:
                 messages.success(
                     request,
@@ -445,7 +445,7 @@ def difference_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             actor_id=request.user.pk,
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, text_say_again(exc.message))
     else:
         messages.success(
             request, _("Difference %(id)s resolved.") % {"id": difference.pk}
@@ -466,7 +466,7 @@ def difference_reopen(request: HttpRequest, pk: int) -> HttpResponse:
             actor_id=request.user.pk,
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, text_say_again(exc.message))
     else:
         messages.success(
             request, _("Difference %(id)s reopened.") % {"id": difference.pk}

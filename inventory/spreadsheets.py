@@ -145,17 +145,18 @@ def dataset_load(
     missing = [c for c in required if c not in headers]
     unknown = [h for h in headers if h and h not in allowed]
     if missing or unknown:
-        raise ImportFileError(
-            "The columns are wrong: "
-            + "; ".join(
-                part
-                for part in (
-                    f"missing {', '.join(missing)}" if missing else "",
-                    f"unknown {', '.join(unknown)}" if unknown else "",
-                )
-                if part
+        parts = []
+        if missing:
+            parts.append(
+                gettext("missing %(columns)s") % {"columns": ", ".join(missing)}
             )
-            + ".",
+        if unknown:
+            parts.append(
+                gettext("unknown %(columns)s") % {"columns": ", ".join(unknown)}
+            )
+        raise ImportFileError(
+            gettext("The columns are wrong: %(problems)s.")
+            % {"problems": "; ".join(parts)},
             missing=missing,
             unknown=unknown,
             allowed=list(allowed),
@@ -189,7 +190,8 @@ class ProductResource(resources.ModelResource):
             # Number widgets parse through Decimal, whose InvalidOperation is not a
             # ValueError; as one it becomes a per-row validation error, not a crash.
             raise ValueError(
-                f"{row.get(field.column_name)!r} is not a number."
+                gettext("%(value)r is not a number.")
+                % {"value": row.get(field.column_name)}
             ) from None
 
     def before_import_row(self, row: dict[str, Any], **kwargs: Any) -> None:

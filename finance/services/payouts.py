@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from erp.core.text import Join, Phrase
 from finance.choices import PayoutImportStatus, PayoutLineKind, PayoutSource
 from finance.exceptions import ImportFileError, InvalidFinanceDataError
 from finance.gateways import gateway_key
@@ -55,37 +56,82 @@ _LINE_FIELDS = (
 def _validate(payout: PayoutInput, lines: Sequence[PayoutLineInput]) -> list[str]:
     problems: list[str] = []
     if not payout.external_id:
-        problems.append("the payout id is empty")
+        problems.append(Phrase(gettext_noop("the payout id is empty")))
     if not payout.gateway:
-        problems.append("the gateway is empty")
+        problems.append(Phrase(gettext_noop("the gateway is empty")))
     currency = payout.currency.upper()
     if len(currency) != 3 or not currency.isalpha():
-        problems.append(f"currency {payout.currency!r} is not an ISO code")
+        problems.append(
+            Phrase(
+                gettext_noop("currency %(value)r is not an ISO code"),
+                value=payout.currency,
+            )
+        )
     if not isinstance(payout.amount, Decimal):
-        problems.append(f"amount {payout.amount!r} is not a decimal")
+        problems.append(
+            Phrase(
+                gettext_noop("amount %(value)r is not a decimal"), value=payout.amount
+            )
+        )
     kinds = set(PayoutLineKind.values)
     seen: set[str] = set()
     for line in lines:
-        name = f"line {line.external_id or '(no id)'}"
+        line_id = line.external_id or "(no id)"
+
+        def problem(template: str, **values: Any) -> Phrase:
+            return Phrase(template, line=line_id, **values)  # noqa: B023
+
         if not line.external_id:
-            problems.append(f"{name}: the line id is empty")
+            problems.append(
+                problem(gettext_noop("line %(line)s: the line id is empty"))
+            )
         if line.external_id in seen:
-            problems.append(f"{name}: appears twice")
+            problems.append(problem(gettext_noop("line %(line)s: appears twice")))
         seen.add(line.external_id)
         if line.kind not in kinds:
-            problems.append(f"{name}: kind {line.kind!r} is not one of {sorted(kinds)}")
+            problems.append(
+                problem(
+                    gettext_noop(
+                        "line %(line)s: kind %(kind)r is not one of %(kinds)s"
+                    ),
+                    kind=line.kind,
+                    kinds=str(sorted(kinds)),
+                )
+            )
         if line.currency.upper() != currency:
             problems.append(
-                f"{name}: currency {line.currency} differs from the payout's {currency}"
+                problem(
+                    gettext_noop(
+                        "line %(line)s: currency %(currency)s differs from the "
+                        "payout's %(payout_currency)s"
+                    ),
+                    currency=line.currency,
+                    payout_currency=currency,
+                )
             )
         if not all(isinstance(v, Decimal) for v in (line.gross, line.fee, line.net)):
-            problems.append(f"{name}: gross, fee and net must be decimals")
+            problems.append(
+                problem(
+                    gettext_noop("line %(line)s: gross, fee and net must be decimals")
+                )
+            )
         elif line.gross - line.fee != line.net:
             problems.append(
-                f"{name}: net {line.net} is not gross {line.gross} - fee {line.fee}"
+                problem(
+                    gettext_noop(
+                        "line %(line)s: net %(net)s is not gross %(gross)s - fee %(fee)s"
+                    ),
+                    net=str(line.net),
+                    gross=str(line.gross),
+                    fee=str(line.fee),
+                )
             )
         if line.occurred_at is not None and line.occurred_at.tzinfo is None:
-            problems.append(f"{name}: occurred_at must be timezone-aware")
+            problems.append(
+                problem(
+                    gettext_noop("line %(line)s: occurred_at must be timezone-aware")
+                )
+            )
     return problems
 
 
@@ -123,9 +169,11 @@ def payout_import(
     problems = _validate(payout, lines)
     if problems:
         raise InvalidFinanceDataError(
-            f"Payout {payout.external_id or '?'} cannot be imported: "
-            + "; ".join(problems)
-            + ".",
+            Phrase(
+                gettext_noop("Payout %(payout)s cannot be imported: %(problems)s."),
+                payout=payout.external_id or "?",
+                problems=Join(problems, "; "),
+            ),
             payout=payout.external_id,
             problems=problems,
         )

@@ -2,8 +2,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from connectors.tests.factories import ChannelFactory
+from erp.core.text import text_say_again
 from finance.choices import PayoutImportStatus, PayoutSource
 from finance.exceptions import ImportFileError, InvalidFinanceDataError
 from finance.inputs import PayoutInput, PayoutLineInput
@@ -295,3 +297,11 @@ def test_connector_payout_import_refuses_inconsistent_lines():
         payout_import(channel_id=None, payout=_shopify_payout(), lines=[*lines, bad])
     assert len(caught.value.extra["problems"]) == 3
     assert Payout.objects.exists() is False
+    # The message is stored in English and read by finance in their language.
+    message = caught.value.message
+    assert "line bt-1: net 8 is not gross 10 - fee 1" in message
+    with translation.override("zh-hans"):
+        said = text_say_again(message)
+    assert "明细 bt-1：净额 8 不等于总额 10 减手续费 1" in said
+    assert said.startswith("结算 ")
+    assert "is not gross" not in said
