@@ -163,7 +163,11 @@ class BatchWebhookProvider(Protocol):
     def webhook_process_many(
         self, *, receipts: Sequence[WebhookReceipt]
     ) -> Mapping[int, Mapping[str, Any] | Exception]:
-        """Each receipt's result (stored on it) or the error it met, by receipt id."""
+        """Each receipt's result (stored on it) or the error it met, by receipt id.
+
+        A receipt left out is processed after, one by one, with webhook_process: the
+        batch shares one lease, so deliveries that call the store belong there.
+        """
         ...
 
 

@@ -440,7 +440,7 @@ def _retry_backoff(attempts: int) -> timedelta:
 
 
 def _receipt_finish(
-    receipt_id: int,
+    receipt: WebhookReceipt,
     *,
     status: str,
     error: str = "",
@@ -457,11 +457,31 @@ def _receipt_finish(
         values["result"] = dict(result)
     if status in (WebhookReceiptStatus.PROCESSED, WebhookReceiptStatus.DUPLICATE):
         values["processed_at"] = now
-    # Only the claiming worker moves it on; a receipt reset by an admin retry meanwhile
-    # keeps its new state.
-    WebhookReceipt.objects.filter(
-        pk=receipt_id, status=WebhookReceiptStatus.PROCESSING
-    ).update(**values)
+    # Only the claiming worker moves it on (its claim is the attempts count it read):
+    # a receipt reset by an admin retry, or taken over by another worker after the
+    # lease ran out, keeps what that one gave it.
+    _receipt_owned(receipt).update(**values)
+
+
+def _receipt_owned(receipt: WebhookReceipt) -> Any:
+    """The receipt as a one-row queryset while this worker's claim on it holds."""
+    return WebhookReceipt.objects.filter(
+        pk=receipt.pk,
+        status=WebhookReceiptStatus.PROCESSING,
+        attempts=receipt.attempts,
+    )
+
+
+def _receipt_lease_renew(receipt: WebhookReceipt) -> bool:
+    """Extend this worker's lease before it works on the receipt; False if it lost it.
+
+    A drain's batch shares one lease from its claim; a receipt late in a slow batch
+    would otherwise be taken over by the requeue sweep and processed twice.
+    """
+    now = timezone.now()
+    return bool(
+        _receipt_owned(receipt).update(leased_until=now + RECEIPT_LEASE, updated_at=now)
+    )
 
 
 def webhook_receipt_process(*, receipt_id: int) -> str | None:
@@ -517,7 +537,7 @@ def _receipt_duplicate_finish(receipt: WebhookReceipt) -> bool:
     if original is None or original > receipt.pk:
         return False
     _receipt_finish(
-        receipt.pk,
+        receipt,
         status=WebhookReceiptStatus.DUPLICATE,
         result={"duplicate_of": original},
     )
@@ -588,26 +608,31 @@ def _receipts_process_claimed(receipt_ids: Sequence[int]) -> None:
             _receipt_outcome_record(receipt, exc, retry_after=_retry_backoff)
         return
     many = getattr(provider, "webhook_process_many", None)
-    outcomes: dict[int, Mapping[str, Any] | Exception] = {}
     if many is not None:
         try:
             outcomes = dict(many(receipts=todo))
         # A bug in the batch path must not lose the batch: each receipt records it.
         except Exception as exc:
             outcomes = {r.pk: exc for r in todo}
-    else:
         for receipt in todo:
-            try:
-                outcomes[receipt.pk] = provider.webhook_process(receipt=receipt)
-            except Exception as exc:  # recorded on the receipt below
-                outcomes[receipt.pk] = exc
+            if receipt.pk in outcomes:
+                _receipt_outcome_record(
+                    receipt, outcomes[receipt.pk], retry_after=_retry_backoff
+                )
+        # What the provider does not take together (deliveries that call the store)
+        # goes one by one below.
+        todo = [r for r in todo if r.pk not in outcomes]
     for receipt in todo:
-        outcome = outcomes.get(receipt.pk)
-        if outcome is None:
-            outcome = ConnectorError(
-                gettext_noop("The store package returned no outcome for it."),
-                receipt_id=receipt.pk,
+        # Each store call may take long: renew the lease first, and skip a receipt
+        # another worker took over meanwhile.
+        if not _receipt_lease_renew(receipt):
+            continue
+        try:
+            outcome: Mapping[str, Any] | Exception = provider.webhook_process(
+                receipt=receipt
             )
+        except Exception as exc:  # recorded on the receipt
+            outcome = exc
         _receipt_outcome_record(receipt, outcome, retry_after=_retry_backoff)
 
 
@@ -626,16 +651,14 @@ def _receipt_outcome_record(
     """
     receipt_id = receipt.pk
     if not isinstance(outcome, Exception):
-        _receipt_finish(
-            receipt_id, status=WebhookReceiptStatus.PROCESSED, result=outcome
-        )
+        _receipt_finish(receipt, status=WebhookReceiptStatus.PROCESSED, result=outcome)
         return WebhookReceiptStatus.PROCESSED
     exc = outcome
     if isinstance(exc, ConnectorTransientError | OperationalError):
         message = f"{exc.__class__.__name__}: {exc}"
         if receipt.attempts >= RECEIPT_MAX_ATTEMPTS:
             _receipt_finish(
-                receipt_id,
+                receipt,
                 status=WebhookReceiptStatus.FAILED,
                 error=Phrase(
                     gettext_noop("Gave up after %(attempts)s attempts. %(error)s"),
@@ -645,9 +668,7 @@ def _receipt_outcome_record(
             )
             return WebhookReceiptStatus.FAILED
         now = timezone.now()
-        WebhookReceipt.objects.filter(
-            pk=receipt_id, status=WebhookReceiptStatus.PROCESSING
-        ).update(
+        _receipt_owned(receipt).update(
             status=WebhookReceiptStatus.RECEIVED,
             error=message,
             # On a RECEIVED receipt the lease is "not before": no drain takes it
@@ -658,14 +679,10 @@ def _receipt_outcome_record(
         return WebhookReceiptStatus.RECEIVED
     if isinstance(exc, ChannelUnauthorizedError):
         channel_mark_unauthorized(channel_id=receipt.channel_id, reason=exc.message)
-        _receipt_finish(
-            receipt_id, status=WebhookReceiptStatus.FAILED, error=exc.message
-        )
+        _receipt_finish(receipt, status=WebhookReceiptStatus.FAILED, error=exc.message)
         return WebhookReceiptStatus.FAILED
     if isinstance(exc, ApplicationError):
-        _receipt_finish(
-            receipt_id, status=WebhookReceiptStatus.FAILED, error=exc.message
-        )
+        _receipt_finish(receipt, status=WebhookReceiptStatus.FAILED, error=exc.message)
         return WebhookReceiptStatus.FAILED
     # The receipt is the boundary between a store's payload and our code: a bug must
     # leave a failed, retryable receipt with its reason, not a crashed worker.
@@ -675,7 +692,7 @@ def _receipt_outcome_record(
         exc_info=exc,
     )
     _receipt_finish(
-        receipt_id,
+        receipt,
         status=WebhookReceiptStatus.FAILED,
         error=Phrase(
             gettext_noop("Unexpected error %(error)s: %(detail)s"),

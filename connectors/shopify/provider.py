@@ -183,16 +183,16 @@ def webhook_process_many(
 
     Order bodies are ingested together: one read of the stored versions and of the
     listing map, one order_ingest_many (each order still its own transaction, so one
-    bad order fails only its receipt). Other topics go one by one (webhook_process).
+    bad order fails only its receipt). Other topics are left out (no outcome): the core
+    processes them one by one with webhook_process, renewing each one's lease.
     """
     outcomes: dict[int, dict[str, Any] | Exception] = {}
     bodies: list[tuple[WebhookReceipt, ShopifyOrder]] = []
     for receipt in receipts:
+        if receipt.topic not in ORDER_BODY_TOPICS:
+            continue
         try:
-            if receipt.topic in ORDER_BODY_TOPICS:
-                bodies.append((receipt, parse_rest_order(_body(receipt))))
-            else:
-                outcomes[receipt.pk] = webhook_process(receipt=receipt)
+            bodies.append((receipt, parse_rest_order(_body(receipt))))
         # Each receipt's error is its own outcome; the core records it.
         except Exception as exc:
             outcomes[receipt.pk] = exc

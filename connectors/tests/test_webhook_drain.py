@@ -271,3 +271,39 @@ def test_delivery_on_a_dropped_database_connection_is_stored_on_a_fresh_one(
     assert list(
         WebhookReceipt.objects.order_by("pk").values_list("delivery_id", flat=True)
     ) == ["wh-1", "wh-2"]
+
+
+@pytest.mark.django_db
+def test_a_batch_outliving_its_lease_never_processes_a_receipt_twice(
+    provider, enqueued
+):
+    # given: a drain's batch of three deliveries whose store calls are slow
+    store = ChannelFactory()
+    first, second, third = (_record(store, f"d-{n}") for n in range(3))
+
+    def slow_store(receipt):
+        if receipt.pk == first.pk:
+            # The first call outlives the batch's lease: the sweep finds the rest of
+            # the batch PROCESSING with an expired lease and a worker takes the second.
+            WebhookReceipt.objects.filter(channel=store).update(
+                leased_until=timezone.now() - timedelta(seconds=1)
+            )
+            assert webhook_receipts_requeue(received_before=timedelta(0)) == 3
+            assert webhook_receipt_process(receipt_id=second.pk) == "processed"
+        return {"order_id": receipt.pk}
+
+    provider.outcome = slow_store
+
+    # when
+    webhook_receipts_drain(channel_id=store.pk, batch_size=3)
+
+    # then: the second was processed once, by the worker that took it over; the
+    # drain kept the third's lease alive and processed it itself
+    assert provider.calls == [first.pk, second.pk, third.pk]
+    assert list(
+        WebhookReceipt.objects.order_by("pk").values_list("status", "attempts")
+    ) == [
+        (WebhookReceiptStatus.PROCESSED, 1),
+        (WebhookReceiptStatus.PROCESSED, 2),
+        (WebhookReceiptStatus.PROCESSED, 1),
+    ]

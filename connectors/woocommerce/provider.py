@@ -122,17 +122,17 @@ def webhook_process_many(
 
     Order bodies are ingested together: one read of the stored versions, one store
     client, one order_ingest_many (each order still its own transaction, so one bad
-    order fails only its receipt). Other topics go one by one (webhook_process).
+    order fails only its receipt). Other topics are left out (no outcome): the core
+    processes them one by one with webhook_process, renewing each one's lease.
     """
     outcomes: dict[int, dict[str, Any] | Exception] = {}
     bodies: list[tuple[WebhookReceipt, Any, tuple[str, datetime]]] = []
     for receipt in receipts:
+        if receipt.topic not in ORDER_BODY_TOPICS:
+            continue
         try:
-            if receipt.topic in ORDER_BODY_TOPICS:
-                body = _body(receipt)
-                bodies.append((receipt, body, _order_version(body)))
-            else:
-                outcomes[receipt.pk] = webhook_process(receipt=receipt)
+            body = _body(receipt)
+            bodies.append((receipt, body, _order_version(body)))
         # Each receipt's error is its own outcome; the core records it.
         except Exception as exc:
             outcomes[receipt.pk] = exc
