@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from erp.core.admin import ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
+from erp.core.text import text_say_again
 from finance.models import (
     ExchangeRate,
     OrderCost,
@@ -153,6 +154,23 @@ class PayoutImportAdmin(ReadOnlyAdmin):
         "lines_updated",
     ]
     list_filter = ["status", "source"]
+    exclude = ["errors"]
+    readonly_fields = ["error_list"]
+
+    @admin.display(description=PayoutImport._meta.get_field("errors").verbose_name)
+    def error_list(self, obj: PayoutImport) -> str:
+        entries = [e for e in obj.errors or [] if isinstance(e, dict)]
+        if not entries:
+            return "—"
+        # Written in English by the import; each problem is said in the reader's language.
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            (
+                (entry.get("row", "?"), text_say_again(str(entry.get("message", ""))))
+                for entry in entries
+            ),
+        )
 
 
 @admin.register(ReconciliationRun)

@@ -210,6 +210,29 @@ def test_a_file_with_wrong_columns_is_refused_and_recorded(fixture_bytes):
 
 
 @pytest.mark.django_db
+def test_a_refused_file_reads_in_chinese_on_its_admin_page(client, finance_user):
+    # given: a refused file, recorded in English
+    with pytest.raises(ImportFileError):
+        payout_file_import(
+            source=PayoutSource.STRIPE_ITEMIZED,
+            content=b"id,amount\n1,2\n",
+            file_name="nope.csv",
+        )
+    refused = PayoutImport.objects.get()
+
+    # when: finance opens it in Chinese
+    client.force_login(finance_user)
+    client.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+    page = client.get(f"/admin/finance/payoutimport/{refused.pk}/change/")
+
+    # then
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "文件缺少列 " in html
+    assert "lacks the column" not in html
+
+
+@pytest.mark.django_db
 def test_a_mapping_missing_required_fields_is_refused():
     with pytest.raises(ImportFileError, match="map line_id, currency"):
         payout_file_import(

@@ -38,20 +38,23 @@ def _validate(
 ) -> None:
     problems = []
     if file_format not in OrderImportFormat.values:
-        problems.append(f"unknown format {file_format!r}")
+        problems.append(gettext("unknown format %(format)r") % {"format": file_format})
     if file_format == OrderImportFormat.GENERIC and not has_mapping:
-        problems.append("the generic format needs a column mapping file")
+        problems.append(gettext("the generic format needs a column mapping file"))
     channel_model = Order._meta.get_field("channel").related_model
     if not channel_model.objects.filter(pk=channel_id).exists():
-        problems.append("that store does not exist")
+        problems.append(gettext("that store does not exist"))
     if timezone_name.upper() != "UTC":
         try:
             ZoneInfo(timezone_name)
         except (ZoneInfoNotFoundError, ValueError):
-            problems.append(f"unknown time zone {timezone_name!r}")
+            problems.append(
+                gettext("unknown time zone %(name)r") % {"name": timezone_name}
+            )
     if problems:
         raise InvalidOrderImportError(
-            "The import cannot start: " + "; ".join(problems) + ".",
+            gettext("The import cannot start: %(problems)s.")
+            % {"problems": "; ".join(problems)},
             problems=problems,
         )
 

@@ -20,7 +20,7 @@ from erp.core.db import (
     set_local_lock_timeout,
 )
 from erp.core.exceptions import ApplicationError
-from erp.core.text import Phrase
+from erp.core.text import Join, Phrase
 from finance.exceptions import InvalidFinanceDataError
 from finance.inputs import RefundInput, RefundLineInput, TransactionInput
 from finance.services.payments import (
@@ -85,7 +85,10 @@ class IngestFailure:
         if isinstance(self.error, ApplicationError):
             return self.error.message
         text = str(self.error).splitlines()[0] if str(self.error) else ""
-        return f"The database refused the order: {text or type(self.error).__name__}"
+        return Phrase(
+            gettext_noop("The database refused the order: %(error)s"),
+            error=text or type(self.error).__name__,
+        )
 
 
 class _Batch:
@@ -204,23 +207,40 @@ def _content_hash(data: CanonicalOrder) -> str:
 def _validate(data: CanonicalOrder) -> None:
     problems = []
     if not data.external_id:
-        problems.append("the store order id is empty")
+        problems.append(Phrase(gettext_noop("the store order id is empty")))
     if len(data.currency) != 3 or not data.currency.isalpha():
-        problems.append(f"currency {data.currency!r} is not an ISO 4217 code")
+        problems.append(
+            Phrase(
+                gettext_noop("currency %(value)r is not an ISO 4217 code"),
+                value=data.currency,
+            )
+        )
     if data.placed_at.tzinfo is None or data.store_updated_at.tzinfo is None:
-        problems.append("times must be timezone-aware")
+        problems.append(Phrase(gettext_noop("times must be timezone-aware")))
     seen = set()
     for line in data.lines:
         if line.quantity < 0:
-            problems.append(f"line {line.external_id} has a negative quantity")
+            problems.append(
+                Phrase(
+                    gettext_noop("line %(line)s has a negative quantity"),
+                    line=line.external_id,
+                )
+            )
         if line.external_id in seen:
-            problems.append(f"line id {line.external_id} appears twice")
+            problems.append(
+                Phrase(
+                    gettext_noop("line id %(line)s appears twice"),
+                    line=line.external_id,
+                )
+            )
         seen.add(line.external_id)
     if problems:
         raise InvalidOrderDataError(
-            f"Order {data.number or data.external_id} cannot be stored: "
-            + "; ".join(problems)
-            + ".",
+            Phrase(
+                gettext_noop("Order %(order)s cannot be stored: %(problems)s."),
+                order=data.number or data.external_id,
+                problems=Join(problems, "; "),
+            ),
             external_id=data.external_id,
             problems=problems,
         )
@@ -427,7 +447,9 @@ def _payments_refused(order: Order, exc: InvalidFinanceDataError) -> None:
     order_event_record(
         order=order,
         type=OrderEventType.NOTE_ADDED,
-        message=f"Payments not recorded: {exc.message}",
+        message=Phrase(
+            gettext_noop("Payments not recorded: %(error)s"), error=exc.message
+        ),
         data={"code": exc.code, **exc.extra},
     )
 
