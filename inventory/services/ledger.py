@@ -16,7 +16,11 @@ from erp.core.db import bulk_update_rows
 from inventory.choices import StockMovementType
 from inventory.exceptions import StockRuleError
 from inventory.models import Allocation, StockItem, StockMovement, Transfer
-from inventory.services.levels import LevelsContext, stock_levels_changed
+from inventory.services.levels import (
+    LevelsContext,
+    stock_arrived_enqueue,
+    stock_levels_changed,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -130,5 +134,12 @@ def stock_changes_apply(
     stock_levels_changed(
         pairs={key for key, delta in available_deltas.items() if delta != 0},
         context=context,
+    )
+    stock_arrived_enqueue(
+        product_ids={
+            product_id
+            for (product_id, _), delta in available_deltas.items()
+            if delta > 0
+        }
     )
     return movements

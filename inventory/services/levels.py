@@ -22,6 +22,9 @@ from inventory.selectors import (
 
 AVAILABLE_CHANGED_TOPIC = "inventory.available_changed"
 STOCK_ALERT_OPENED_TOPIC = "inventory.stock_alert_opened"
+# Sellable stock of some SKUs went up (received, returned, released): orders waiting
+# for them are allocated by the handler orders registers, not by a later sweep.
+STOCK_ARRIVED_TOPIC = "inventory.stock_arrived"
 
 
 def available_changed_key(*, channel_id: int, product_id: int) -> str:
@@ -197,6 +200,20 @@ def safety_stock_evaluate(
                 ]
             )
     return opened
+
+
+@transaction.atomic(savepoint=False)
+def stock_arrived_enqueue(*, product_ids: Collection[int]) -> None:
+    """Queue one message naming the SKUs whose sellable stock went up in this transaction.
+
+    Not coalesced: a pending row per key would make two stock transactions wait on
+    each other; one row per transaction costs nothing to insert.
+    """
+    if product_ids:
+        outbox_enqueue_many(
+            topic=STOCK_ARRIVED_TOPIC,
+            messages=[("", {"product_ids": sorted(set(product_ids))})],
+        )
 
 
 @transaction.atomic(savepoint=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from erp.core.text import Join, Phrase
 from inventory.choices import AllocationStatus
 from inventory.models import Allocation, Warehouse
 from inventory.planning import AllocationRequest
+from inventory.selectors import bundles_containing
 from inventory.services.allocation import stock_pool_lock, stock_release
 from orders.choices import (
     PRE_SHIPMENT_STATUSES,
@@ -743,16 +744,28 @@ def order_allocate(*, order_id: int, actor: Any = None) -> AllocationDecision:
     return order_allocate_stock(order=order, actor=actor)
 
 
-def orders_awaiting_stock_allocate(*, limit: int = 200, page_size: int = 100) -> int:
+def orders_awaiting_stock_allocate(
+    *,
+    limit: int = 200,
+    page_size: int = 100,
+    product_ids: Collection[int] | None = None,
+) -> int:
     """Allocate waiting orders, oldest first, a page per transaction; returns how many.
 
-    Run by beat and after stock arrives: an order whose stock came in leaves the queue.
+    Run by beat, and when stock arrives (inventory's stock_arrived message) for the
+    orders with a line of those SKUs, or of a bundle made of them.
     """
     allocated = 0
+    waiting = Order.objects.filter(status=OrderStatus.AWAITING_STOCK)
+    if product_ids is not None:
+        wanted = set(product_ids)
+        for bundles in bundles_containing(component_ids=wanted).values():
+            wanted |= bundles
+        waiting = waiting.filter(
+            pk__in=OrderLine.objects.filter(product_id__in=wanted).values("order_id")
+        )
     order_ids = list(
-        Order.objects.filter(status=OrderStatus.AWAITING_STOCK)
-        .order_by("placed_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        waiting.order_by("placed_at", "pk").values_list("pk", flat=True)[:limit]
     )
     for start in range(0, len(order_ids), page_size):
         wanted = order_ids[start : start + page_size]

@@ -177,6 +177,32 @@ def test_stock_short_flags_and_waits_then_allocates_when_stock_arrives(channel, 
     assert waiting.status == OrderStatus.ALLOCATED
 
 
+def test_waiting_orders_allocate_as_soon_as_their_stock_is_received(channel, stock):
+    from erp.core.outbox import outbox_drain
+
+    # given: two orders waiting, each for its own SKU
+    stock("SKU-A", 1)
+    stock("SKU-B", 1)
+    waiting_a = _ingest(channel, external_id="2001", lines=[("SKU-A", 3, "10.00")])
+    waiting_b = _ingest(channel, external_id="2002", lines=[("SKU-B", 2, "10.00")])
+    assert (waiting_a.status, waiting_b.status) == (
+        OrderStatus.AWAITING_STOCK,
+        OrderStatus.AWAITING_STOCK,
+    )
+    outbox_drain()
+
+    # when: SKU-A is received and the outbox delivers what that committed
+    stock("SKU-A", 5)
+    outbox_drain()
+
+    # then: the order waiting for SKU-A is allocated without the beat sweep; the one
+    # waiting for SKU-B still waits
+    waiting_a.refresh_from_db()
+    waiting_b.refresh_from_db()
+    assert waiting_a.status == OrderStatus.ALLOCATED
+    assert waiting_b.status == OrderStatus.AWAITING_STOCK
+
+
 def test_stock_short_rule_can_hold_instead(channel, stock):
     ReviewRule.objects.filter(kind=ReviewRuleKind.STOCK_SHORT).update(
         action=ReviewAction.HOLD

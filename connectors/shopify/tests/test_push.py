@@ -13,6 +13,7 @@ from erp.core.models import OutboxMessage, OutboxStatus
 from erp.core.outbox import outbox_drain
 from inventory.models import ChannelStockPolicy, Product, StockItem, Warehouse
 from inventory.services.channels import channel_stock_policy_set
+from inventory.services.levels import AVAILABLE_CHANGED_TOPIC
 from inventory.services.stock import stock_receive
 from orders.canonical import OrderSource
 from orders.models import Order
@@ -74,8 +75,14 @@ def test_store_feed_change_pushes_every_sku_through_the_outbox(
     channel_stock_policy_set(channel_id=stock_channel.pk, warehouse_ids=[warehouse.pk])
     result = _drain()
 
-    # then
-    assert result.delivered == 2
+    # then: both pushes (and the two stock arrivals, which no order waited for)
+    assert result.delivered == 4
+    assert (
+        OutboxMessage.objects.filter(
+            topic=AVAILABLE_CHANGED_TOPIC, status=OutboxStatus.DELIVERED
+        ).count()
+        == 2
+    )
     assert (
         fake_store.available(inventory_item_id=808_950_000, location_id=LOCATION) == 7
     )
@@ -215,7 +222,7 @@ def test_store_without_a_stock_location_dead_letters_the_push_with_the_reason(
     result = _drain()
 
     assert result.dead == 1
-    message = OutboxMessage.objects.get()
+    message = OutboxMessage.objects.get(topic=AVAILABLE_CHANGED_TOPIC)
     assert message.status == OutboxStatus.DEAD
     assert "has no stock location set" in message.last_error
     assert fake_store.calls == []
@@ -241,7 +248,7 @@ def test_store_that_is_down_gets_the_push_again_later(fake_store, stock_channel)
     result = _drain()
 
     assert result.retried == 1
-    message = OutboxMessage.objects.get()
+    message = OutboxMessage.objects.get(topic=AVAILABLE_CHANGED_TOPIC)
     assert (message.status, message.attempts) == (OutboxStatus.PENDING, 1)
     assert "HTTP 503" in message.last_error
 
