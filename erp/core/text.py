@@ -74,6 +74,9 @@ def _store(value: Any) -> Any:
     return str(value)
 
 
+_AFTER_WIDE_STOP = re.compile(r"(?<=[。！？；）]) ")
+
+
 def _value(value: Any, *, translate: bool) -> Any:
     if not isinstance(value, dict):
         return value
@@ -81,9 +84,11 @@ def _value(value: Any, *, translate: bool) -> Any:
         text = gettext(value["label"]) if translate else value["label"]
         return text.lower() if value.get("lower", True) else text
     if "join" in value:
-        return value["sep"].join(
+        text = value["sep"].join(
             str(_value(item, translate=translate)) for item in value["join"]
         )
+        # Chinese sentences end with a full-width stop and take no space after it.
+        return _AFTER_WIDE_STOP.sub("", text) if translate else text
     if "template" in value:
         return _render(
             value["template"], value.get("params") or {}, translate=translate

@@ -223,7 +223,7 @@ def test_warehouse_without_a_service_ships_later(channel, stock, store):
     # a Chinese reader is told the same
     with translation.override("zh-hans"):
         said = text_say_again(result.problems[nj_shipment.pk])
-    assert said == "没有符合条件的可用服务。 没有物流商为该目的地和重量报价。"
+    assert said == "没有符合条件的可用服务。没有物流商为该目的地和重量报价。"
     assert StockItem.objects.get(product__sku="SKU-B").quantity_allocated == 1
 
     # when: ops add a line for NJ and ship again

@@ -4,7 +4,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from erp.core.templatetags.erp import money
-from erp.core.text import Join, Phrase, phrase_render
+from erp.core.text import Join, Phrase, phrase_render, sentences, text_say_again
 
 
 def test_phrase_is_english_text_whatever_language_is_active():
@@ -75,3 +75,18 @@ def test_stored_english_text_is_said_again_in_chinese_with_its_values():
     assert said == "尝试 5 次后放弃。Shopify 调用失败 4 次；最后一次：超时"
     assert unknown == "Something no catalogue knows."
     assert english == stored
+
+
+def test_sentences_are_said_again_one_by_one_without_a_space_in_chinese():
+    stored = sentences(
+        Phrase(gettext_noop("No allowed service qualifies.")),
+        Phrase(gettext_noop("Rule: %(rule)s."), rule="US only"),
+    )
+
+    assert stored == "No allowed service qualifies. Rule: US only."
+    with translation.override("zh-hans"):
+        # the Phrase itself, or its msgids and values kept in a JSON column
+        assert text_say_again(stored) == "没有符合条件的可用服务。规则：US only。"
+        assert (
+            phrase_render(stored.as_dict()) == "没有符合条件的可用服务。规则：US only。"
+        )
