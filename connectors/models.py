@@ -118,9 +118,17 @@ class WebhookReceiptQuerySet(models.QuerySet["WebhookReceipt"]):
     def waiting(
         self, *, now: object, received_before: object
     ) -> WebhookReceiptQuerySet:
-        """Receipts nobody is working on although they should be: lost tasks, dead workers."""
+        """Receipts nobody is working on although they should be: lost tasks, dead workers.
+
+        A received one whose retry wait (leased_until) has not passed is not yet due:
+        left out, so a store outage's backlog cannot fill the sweep's batch.
+        """
         return self.filter(
-            Q(status=WebhookReceiptStatus.RECEIVED, created_at__lt=received_before)
+            Q(
+                Q(leased_until__isnull=True) | Q(leased_until__lt=now),
+                status=WebhookReceiptStatus.RECEIVED,
+                created_at__lt=received_before,
+            )
             | Q(status=WebhookReceiptStatus.PROCESSING, leased_until__lt=now)
         )
 

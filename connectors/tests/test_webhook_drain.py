@@ -307,3 +307,25 @@ def test_a_batch_outliving_its_lease_never_processes_a_receipt_twice(
         (WebhookReceiptStatus.PROCESSED, 2),
         (WebhookReceiptStatus.PROCESSED, 1),
     ]
+
+
+@pytest.mark.django_db
+def test_sweep_skips_receipts_waiting_out_a_retry_and_takes_the_lost_ones(enqueued):
+    # given: an old receipt waiting 10 minutes before its retry (the store was down)
+    # and a later one whose drain was lost (a worker killed before it started)
+    store = ChannelFactory()
+    backing_off, lost = _record(store, "d-1"), _record(store, "d-2")
+    long_ago = timezone.now() - timedelta(minutes=5)
+    WebhookReceipt.objects.filter(pk=backing_off.pk).update(
+        created_at=long_ago,
+        attempts=3,
+        leased_until=timezone.now() + timedelta(minutes=10),
+    )
+    WebhookReceipt.objects.filter(pk=lost.pk).update(created_at=long_ago)
+
+    # when: the sweep runs with room for one
+    scheduled = webhook_receipts_requeue(limit=1)
+
+    # then: the lost one is scheduled; the one waiting is not (yet)
+    assert scheduled == 1
+    assert enqueued == [lost.pk]
