@@ -99,7 +99,8 @@ def test_the_result_page_shows_counts_month_check_and_the_error_report(
     assert '<td id="import-failed">1' in html
     assert "file and database differ" in html
     assert "<td>2025-12</td>" in html
-    assert "<td>29352.28</td><td>11594.00</td>" in html
+    # money as people read it: grouped, with the store's currency
+    assert "<td>29,352.28 INR</td><td>11,594.00 INR</td>" in html
     errors_url = reverse("admin:orders_orderimport_errors", args=[job.pk])
     assert f'href="{errors_url}"' in html
 
