@@ -103,7 +103,7 @@ def webhook_receipt_record(
     """Store a verified delivery once and wake the store's drain after commit.
 
     One INSERT: a redelivery (same channel and delivery id) returns the stored receipt
-    and does nothing. A new delivery of a change already received (same business key)
+    and writes nothing (it wakes the drain again while the receipt still waits). A new delivery of a change already received (same business key)
     is stored too; the worker marks it duplicate (webhook_receipt_process).
     """
     receipt = _receipt_insert(
@@ -134,6 +134,11 @@ def webhook_receipt_record(
         "connectors.webhook.redelivery",
         extra={"receipt_id": existing.pk, "delivery_id": delivery_id},
     )
+    if existing.status == WebhookReceiptStatus.RECEIVED:
+        # Still waiting: the wakeup of the first delivery may never have happened (its
+        # INSERT committed, then the connection dropped and the retry found the row).
+        # One SET NX when a drain is already announced.
+        webhook_drain_wake_on_commit(channel_id)
     return ReceiptRecordResult(receipt=existing, is_new=False)
 
 

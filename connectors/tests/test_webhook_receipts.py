@@ -68,10 +68,11 @@ def test_new_delivery_is_stored_and_the_drain_is_woken_after_commit(
 
 
 def test_redelivery_of_the_same_delivery_id_is_a_no_op(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, provider
 ):
     channel = ChannelFactory()
     first = _record(channel)
+    webhook_receipts_drain(channel_id=channel.pk)
 
     with django_capture_on_commit_callbacks() as callbacks:
         again = _record(channel, body='{"id": 1, "changed": true}')
@@ -81,6 +82,26 @@ def test_redelivery_of_the_same_delivery_id_is_a_no_op(
     assert WebhookReceipt.objects.count() == 1
     assert WebhookReceipt.objects.get().body == '{"id": 1}'
     assert callbacks == []
+
+
+def test_redelivery_of_a_receipt_still_waiting_wakes_its_drain_again(
+    django_capture_on_commit_callbacks,
+):
+    # given: a stored delivery whose drain was never woken (its INSERT committed,
+    # the connection dropped before the answer, and the retried INSERT found the row)
+    channel = ChannelFactory()
+    first = _record(channel)
+
+    # when: the store sends it again
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = _record(channel)
+
+    # then: nothing new is stored, and the drain is woken
+    assert (again.is_new, again.receipt.pk) == (False, first.receipt.pk)
+    assert WebhookReceipt.objects.count() == 1
+    assert [(c.func, c.args) for c in callbacks] == [
+        (webhook_drain_wake, (channel.pk,))
+    ]
 
 
 def test_same_delivery_id_in_another_store_is_a_separate_receipt():
