@@ -13,8 +13,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from erp.core.admin import KeyboardListMixin, ReadOnlyAdmin, money_display
 from erp.core.exceptions import ApplicationError
@@ -414,9 +414,9 @@ class ShipmentAdmin(KeyboardListMixin, admin.ModelAdmin):
         if not obj.label_file:
             return "—"
         return format_html(
-            '<a href="/api/v1/logistics/shipments/{}/label/">{} label</a>',
+            '<a href="/api/v1/logistics/shipments/{}/label/">{}</a>',
             obj.pk,
-            obj.label_format,
+            gettext("%(format)s label") % {"format": obj.label_format},
         )
 
     @admin.display(description=_("tracking page"))

@@ -128,6 +128,7 @@ def test_selection_reasons_and_errors_are_shown_in_the_readers_language(
     # the quote's own row in the quotes table says it too
     assert chosen_page.count("9 天超出 5 天的时效承诺") == 2
     assert "没有符合条件的可用服务。" in refused_page
+    assert "PDF 面单</a>" in chosen_page  # the label link
     for english in ("qualif", "breaks the", "Dropped", "No shipping rule", "Meets"):
         assert english not in chosen_page + refused_page
 
