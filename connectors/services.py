@@ -403,8 +403,32 @@ def webhook_receipt_reject(
 
 
 def _receipt_claim(receipt_id: int) -> bool:
-    """Take the receipt for this worker: a conditional UPDATE, one winner."""
+    """Take the receipt for this worker: a conditional UPDATE, one winner.
+
+    A receipt whose lease ran out RECEIPT_MAX_ATTEMPTS times took its worker down
+    each time (killed, out of memory): it is failed instead, not tried forever.
+    """
     now = timezone.now()
+    gave_up = WebhookReceipt.objects.filter(
+        pk=receipt_id,
+        status=WebhookReceiptStatus.PROCESSING,
+        leased_until__lt=now,
+        attempts__gte=RECEIPT_MAX_ATTEMPTS,
+    ).update(
+        status=WebhookReceiptStatus.FAILED,
+        error=Phrase(
+            gettext_noop(
+                "Gave up after %(attempts)s attempts: the worker stopped while "
+                "processing it each time."
+            ),
+            attempts=RECEIPT_MAX_ATTEMPTS,
+        ),
+        leased_until=None,
+        updated_at=now,
+    )
+    if gave_up:
+        logger.error("connectors.webhook.gave_up", extra={"receipt_id": receipt_id})
+        return False
     claimable = WebhookReceipt.objects.filter(
         Q(status=WebhookReceiptStatus.RECEIVED, leased_until__isnull=True)
         | Q(status=WebhookReceiptStatus.RECEIVED, leased_until__lt=now)

@@ -215,6 +215,30 @@ def test_receipt_of_a_dead_worker_is_taken_over(provider):
     assert receipt.attempts == 2
 
 
+def test_receipt_whose_worker_died_every_time_is_given_up_on(provider):
+    # given: a delivery that took its worker down with it (killed, out of memory)
+    # as many times as a receipt may be tried
+    receipt = WebhookReceiptFactory(
+        status=WebhookReceiptStatus.PROCESSING,
+        attempts=RECEIPT_MAX_ATTEMPTS,
+        leased_until=timezone.now() - timedelta(seconds=1),
+    )
+
+    # when: the sweep hands it to a worker once more
+    assert webhook_receipt_process(receipt_id=receipt.pk) is None
+
+    # then: it is failed with the reason, not tried again every few minutes forever
+    assert provider.calls == []
+    receipt.refresh_from_db()
+    assert (receipt.status, receipt.attempts) == (
+        WebhookReceiptStatus.FAILED,
+        RECEIPT_MAX_ATTEMPTS,
+    )
+    assert receipt.leased_until is None
+    assert "stopped while processing it" in receipt.error
+    assert webhook_receipts_requeue(received_before=timedelta(0)) == 0
+
+
 def test_later_receipt_of_the_same_change_becomes_duplicate_when_processed(provider):
     # given: two deliveries of one change that raced past the check at intake
     channel = ChannelFactory()
