@@ -1,8 +1,8 @@
 """Polls and backfills of store orders, provider-agnostic: lease, pages, ingest, counts.
 
-The store is read a page at a time with no lock held; each order is ingested in its own
-short transaction (orders.services.ingest.order_ingest), and the cursor moves after each
-page, so a worker that dies mid-way loses at most one page of work and another worker
+The store is read a page at a time with no lock held; a page is ingested by one
+set-based call (orders.services.ingest.order_ingest_many: one transaction for the page,
+a bad order failing alone), and the cursor moves after each page, so a worker that dies mid-way loses at most one page of work and another worker
 carries on from the cursor once the lease runs out.
 """
 
@@ -16,7 +16,7 @@ from functools import partial
 from typing import cast
 
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -46,10 +46,9 @@ from connectors.services import (
     sync_run_skipped,
     sync_run_start,
 )
-from erp.core.exceptions import ApplicationError
 from erp.core.text import Phrase
 from orders.canonical import OrderSource
-from orders.services.ingest import order_ingest
+from orders.services.ingest import IngestFailure, order_ingest_many
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +71,8 @@ def _ingest_page(
         counts = _ingest_items(channel_id=channel_id, items=page.items, source=source)
         counts.fetched = len(page.items)
         return counts
-    # order_ingest is safe to run concurrently (webhook workers do): each order and
-    # each buyer is serialised by its own advisory lock. Each thread has its own
+    # order_ingest_many is safe to run concurrently (webhook drains do): each order
+    # and each buyer is serialised by its own advisory lock. Each thread has its own
     # database connection, closed when its share is done.
     shares = [page.items[i::threads] for i in range(threads)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -102,25 +101,26 @@ def _ingest_items(
     *, channel_id: int, items: Sequence[PageItem], source: str
 ) -> SyncCounts:
     counts = SyncCounts()
+    mapped = []
     for item in items:
         if item.order is None:
             counts.failed += 1
             counts.errors.append({"external_id": item.external_id, "error": item.error})
-            continue
-        try:
-            result = order_ingest(channel_id=channel_id, data=item.order, source=source)
-        except (ApplicationError, OperationalError) as exc:
-            # One bad or locked order must not stop the store's sync; the error is
-            # kept on the run, and the look-back reads the order again next poll.
+        else:
+            mapped.append(item.order)
+    if not mapped:
+        return counts
+    # One set-based call per page: a bad or locked order comes back as a failure with
+    # nothing of it written, the others are kept, and the look-back reads the failed
+    # one again next poll.
+    results = order_ingest_many(channel_id=channel_id, orders=mapped, source=source)
+    for result in results:
+        if isinstance(result, IngestFailure):
             counts.failed += 1
             counts.errors.append(
-                {
-                    "external_id": item.external_id,
-                    "error": getattr(exc, "message", None) or str(exc),
-                }
+                {"external_id": result.external_id, "error": result.message}
             )
-            continue
-        if result.created:
+        elif result.created:
             counts.created += 1
         elif result.changed:
             counts.updated += 1
