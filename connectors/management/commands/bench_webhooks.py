@@ -259,7 +259,7 @@ class Command(BaseCommand):
                 gunicorn,
                 # Not the project's gunicorn.conf.py: no access log in the measurement.
                 "--config",
-                os.devnull,
+                "python:connectors.bench.gunicorn_conf",
                 "connectors.bench.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
