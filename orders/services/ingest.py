@@ -318,6 +318,30 @@ def _lines_sync(
     return {"added": added, "changed": changed, "removed": removed}, lines
 
 
+def _order_new(
+    *,
+    channel_id: int,
+    data: CanonicalOrder,
+    customer: Customer | None,
+    source: str,
+    digest: str,
+) -> Order:
+    """The unsaved Order row for a store order seen for the first time."""
+    return Order(
+        channel_id=channel_id,
+        external_id=data.external_id,
+        customer=customer,
+        source=source,
+        content_hash=digest,
+        cancelled_at=data.cancelled_at,
+        cancel_reason=data.cancel_reason[:255],
+        status=_historical_status(data)
+        if source == OrderSource.IMPORT
+        else OrderStatus.NEW,
+        **_order_values(data),
+    )
+
+
 def _order_create(
     *, batch: _Batch, data: CanonicalOrder, source: str, digest: str
 ) -> tuple[Order, list[OrderLine]]:
@@ -333,19 +357,14 @@ def _order_create(
         country_code=data.shipping_address.country_code,
         known=batch.customers,
     )
-    order = Order.objects.create(
+    order = _order_new(
         channel_id=channel_id,
-        external_id=data.external_id,
+        data=data,
         customer=customer,
         source=source,
-        content_hash=digest,
-        cancelled_at=data.cancelled_at,
-        cancel_reason=data.cancel_reason[:255],
-        status=_historical_status(data)
-        if source == OrderSource.IMPORT
-        else OrderStatus.NEW,
-        **_order_values(data),
+        digest=digest,
     )
+    order.save(force_insert=True)
     changes, lines = _lines_sync(order, data, batch=batch, created=True)
     order_event_record(
         order=order,
@@ -657,18 +676,12 @@ def _orders_create_many(
         ]
     )
     orders = Order.objects.bulk_create(
-        Order(
+        _order_new(
             channel_id=channel_id,
-            external_id=data.external_id,
+            data=data,
             customer=customer,
             source=source,
-            content_hash=digest,
-            cancelled_at=data.cancelled_at,
-            cancel_reason=data.cancel_reason[:255],
-            status=_historical_status(data)
-            if source == OrderSource.IMPORT
-            else OrderStatus.NEW,
-            **_order_values(data),
+            digest=digest,
         )
         for (_, data, digest), customer in zip(new, customers, strict=True)
     )
