@@ -90,6 +90,23 @@ def test_refusals_use_the_one_error_shape(ops, line, draft):
     assert Shipment.objects.get(pk=shipment.pk).status == ShipmentStatus.DRAFT
 
 
+def test_a_refusal_is_said_in_the_callers_language(ops, line, draft):
+    # given: nothing serves Germany
+    shipment = draft(country="DE", region="")
+
+    # when: the caller reads Chinese
+    response = ops.post(
+        f"{API}/shipments/{shipment.pk}/select-service/",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    # then: the reason the service wrote in English comes back in Chinese
+    assert response.status_code == 400
+    assert response.json()["code"] == "no_eligible_service"
+    assert response.json()["message"].startswith("没有符合条件的可用服务。")
+    assert "qualifies" not in response.json()["message"]
+
+
 def test_finance_reads_but_cannot_buy(line, draft):
     # given
     finance = client_for("finance")

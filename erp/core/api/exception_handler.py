@@ -16,13 +16,20 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from erp.core.exceptions import ApplicationError
+from erp.core.text import text_say_again
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain and DRF errors to one JSON body; anything else stays a 500."""
     if isinstance(exc, ApplicationError):
         return Response(
-            {"message": exc.message, "code": exc.code, "extra": exc.extra},
+            # Services write some messages in English for storage (Phrase); the
+            # caller reads them in the request's language.
+            {
+                "message": text_say_again(exc.message),
+                "code": exc.code,
+                "extra": exc.extra,
+            },
             status=exc.status_code,
         )
     if isinstance(exc, DjangoValidationError):
