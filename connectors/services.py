@@ -737,7 +737,7 @@ def webhook_receipt_retry(*, receipt_id: int) -> WebhookReceipt:
     """Put a failed (or stuck) receipt back in line with fresh attempts.
 
     Raises: ConnectorError for a rejected delivery (its signature was wrong, so its body
-    cannot be trusted) or one that is already processed.
+    cannot be trusted), one that is already processed, or one a worker holds now.
     """
     receipt = WebhookReceipt.objects.filter(pk=receipt_id).first()
     if receipt is None:
@@ -762,12 +762,28 @@ def webhook_receipt_retry(*, receipt_id: int) -> WebhookReceipt:
             ),
             id=receipt_id,
         )
-    WebhookReceipt.objects.filter(pk=receipt_id).update(
-        status=WebhookReceiptStatus.RECEIVED,
-        attempts=0,
-        leased_until=None,
-        updated_at=timezone.now(),
+    now = timezone.now()
+    # A worker holding a live lease is processing it now: put back, it would be
+    # processed a second time alongside (and its fresh attempts would look like the
+    # worker's claim). A stuck one (its lease ran out) may be put back.
+    reset = (
+        WebhookReceipt.objects.filter(pk=receipt_id)
+        .exclude(status=WebhookReceiptStatus.PROCESSING, leased_until__gte=now)
+        .update(
+            status=WebhookReceiptStatus.RECEIVED,
+            attempts=0,
+            leased_until=None,
+            updated_at=now,
+        )
     )
+    if not reset:
+        raise ConnectorError(
+            gettext_noop(
+                "That receipt is being processed right now; try again in a few "
+                "minutes if it does not finish."
+            ),
+            id=receipt_id,
+        )
     _schedule_processing(receipt_id)
     receipt.refresh_from_db()
     return receipt

@@ -378,6 +378,32 @@ def test_retry_refuses_rejected_and_processed_receipts(status, message):
     assert receipt.status == status
 
 
+def test_retry_refuses_a_receipt_a_worker_is_processing_but_frees_a_stuck_one(
+    django_capture_on_commit_callbacks,
+):
+    now = timezone.now()
+    busy = WebhookReceiptFactory(
+        status=WebhookReceiptStatus.PROCESSING,
+        attempts=1,
+        leased_until=now + timedelta(minutes=4),
+    )
+    stuck = WebhookReceiptFactory(
+        status=WebhookReceiptStatus.PROCESSING,
+        attempts=1,
+        leased_until=now - timedelta(seconds=1),
+    )
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        with pytest.raises(ConnectorError, match="being processed right now"):
+            webhook_receipt_retry(receipt_id=busy.pk)
+        freed = webhook_receipt_retry(receipt_id=stuck.pk)
+
+    busy.refresh_from_db()
+    assert (busy.status, busy.attempts) == (WebhookReceiptStatus.PROCESSING, 1)
+    assert (freed.status, freed.attempts) == (WebhookReceiptStatus.RECEIVED, 0)
+    assert [c.args for c in callbacks] == [(stuck.pk,)]
+
+
 def test_requeue_schedules_lost_and_abandoned_receipts_only(enqueued):
     # given
     now = timezone.now()
