@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from erp.core.db import advisory_xact_lock, advisory_xact_locks
+from erp.core.db import advisory_xact_locks
 from orders.canonical import CanonicalCustomer
 from orders.models import Customer
 from orders.normalize import normalize_email, normalize_phone
@@ -90,8 +90,9 @@ def customer_match_or_create(
     if found is not None:
         _blanks_fill(found, customer, email, phone, email_n, phone_n)
         return found
-    # Two first orders of one new buyer may arrive at once from two stores.
-    advisory_xact_lock("customer_match", email_n or phone_n)
+    # Two first orders of one new buyer may arrive at once from two stores, one of
+    # them perhaps with the phone only: both keys, so either order waits for the other.
+    advisory_xact_locks("customer_match", {email_n, phone_n} - {""})
     # One query for both keys; an email match wins over a phone match.
     match = Q(email_normalized=email_n) if email_n else Q(pk__in=[])
     if phone_n:
@@ -138,9 +139,8 @@ def customers_match_or_create_many(*, buyers: Sequence[Buyer]) -> list[Customer 
         )
         for b in buyers
     ]
-    advisory_xact_locks(
-        "customer_match", {email_n or phone_n for email_n, phone_n in keys} - {""}
-    )
+    # Email and phone keys both, as customer_match_or_create takes them.
+    advisory_xact_locks("customer_match", {key for pair in keys for key in pair} - {""})
     emails = {email_n for email_n, _ in keys} - {""}
     phones = {phone_n for _, phone_n in keys} - {""}
     if not emails and not phones:

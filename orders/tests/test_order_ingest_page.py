@@ -388,3 +388,62 @@ def test_page_locks_are_the_keys_one_order_upserts_take():
             other.close()
 
     assert held_elsewhere == (False, True)
+
+
+def _held_elsewhere(namespace, keys):
+    """Whether another session finds each advisory key taken (try-lock, released)."""
+    settings = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"],
+    )
+    try:
+        with other.cursor() as cursor:
+            taken = []
+            for key in keys:
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)",
+                    [ADVISORY_LOCK_NAMESPACES[namespace], _advisory_key(key)],
+                )
+                taken.append(not cursor.fetchone()[0])
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        return taken
+    finally:
+        other.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_buyer_matching_holds_the_phone_key_too_so_two_stores_never_make_two_buyers():
+    # given: a buyer with email and phone; the same person may order in another store
+    # at the same moment with the phone only (that order locks the phone key)
+    from orders.canonical import CanonicalCustomer
+    from orders.normalize import normalize_email, normalize_phone
+    from orders.services.customers import (
+        Buyer,
+        customer_match_or_create,
+        customers_match_or_create_many,
+    )
+
+    buyer = CanonicalCustomer(email="Ana@Example.com", phone="+1 415 555 0100")
+    email_n = normalize_email(buyer.email)
+    phone_n = normalize_phone(buyer.phone, country_code="US")
+
+    # when / then: one order at a time and a page both hold both keys until commit
+    with transaction.atomic():
+        customer_match_or_create(
+            customer=buyer, email=buyer.email, phone=buyer.phone, country_code="US"
+        )
+        one = _held_elsewhere("customer_match", [email_n, phone_n])
+    with transaction.atomic():
+        customers_match_or_create_many(
+            buyers=[Buyer(customer=buyer, email=buyer.email, phone=buyer.phone)]
+        )
+        page = _held_elsewhere("customer_match", [email_n, phone_n])
+
+    assert one == [True, True]
+    assert page == [True, True]
+    assert Customer.objects.count() == 1
