@@ -185,6 +185,46 @@ def _live_page() -> list:
         # One buyer twice with the same items: the second is the likely duplicate.
         canonical_order("26", **buyer(26)),
         canonical_order("27", placed_at=T0 + timedelta(hours=1), **buyer(26)),
+        # Charged in the buyer's currency, part refunded in it.
+        canonical_order(
+            "28",
+            lines=[("SKU-A", 2, "10.00")],
+            presentment_currency="EUR",
+            financial_status=FinancialStatus.PARTIALLY_REFUNDED,
+            transactions=(
+                _sale(
+                    "28",
+                    "20.00",
+                    presentment_amount=Decimal("18.40"),
+                    presentment_currency="EUR",
+                ),
+                dataclasses.replace(
+                    _sale("28", "10.00"),
+                    external_id="r-28",
+                    kind="refund",
+                    fee=None,
+                    presentment_amount=Decimal("9.20"),
+                    presentment_currency="EUR",
+                ),
+            ),
+            refunds=(
+                CanonicalRefund(
+                    external_id="rf-28",
+                    amount=Decimal("10.00"),
+                    created_at=T0 + timedelta(hours=2),
+                    lines=(("28-1", 1, True),),
+                    presentment_amount=Decimal("9.20"),
+                ),
+            ),
+            **buyer(28),
+        ),
+        # The buyer of 21 again, from the phone alone (matched, not a new customer).
+        canonical_order(
+            "29",
+            email="",
+            lines=[("SKU-B", 1, "5.50")],
+            address=dataclasses.replace(US_ADDRESS, phone="+1 512 555 0121"),
+        ),
     ]
 
 
@@ -279,7 +319,15 @@ def test_a_page_writes_exactly_what_order_ingest_writes_one_by_one(page, source)
             "25": ("on_hold", []),
             "26": ("allocated", []),
             "27": ("allocated", ["likely_duplicate"]),
+            "28": ("allocated", []),
+            "29": ("allocated", []),
         }
+        buyers = {o["external_id"]: o["customer_id"] for o in batched_rows["orders"]}
+        assert buyers["29"] == buyers["21"]
+        assert {
+            (r["presentment_amount"], r["presentment_currency"])
+            for r in batched_rows["refunds"]
+        } == {(Decimal("9.20"), "EUR")}
 
 
 @pytest.mark.django_db
