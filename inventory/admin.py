@@ -16,9 +16,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from erp.core.admin import ReadOnlyAdmin
 from erp.core.exceptions import ApplicationError
+from erp.core.text import Phrase, text_say_again
 from inventory.choices import TransferStatus
 from inventory.models import (
     Allocation,
@@ -351,8 +353,11 @@ class TransferForm(forms.Form):
             )
 
 
+STOCK_COUNT = gettext_noop("Stock count")
+
+
 class AdjustForm(forms.Form):
-    reason = forms.CharField(max_length=255, initial="Stock count")
+    reason = forms.CharField(max_length=255, initial=_(STOCK_COUNT))
 
     def __init__(self, *args: Any, items: list[StockItem], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -538,6 +543,10 @@ class StockItemAdmin(ReadOnlyAdmin):
             request.POST if "apply" in request.POST else None, items=items
         )
         if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            if reason in (STOCK_COUNT, str(_(STOCK_COUNT))):
+                # The suggested reason is kept as its msgid, so each reader sees it in theirs.
+                reason = Phrase(STOCK_COUNT)
             done = 0
             for item in items:
                 counted = form.cleaned_data[f"count_{item.pk}"]
@@ -549,7 +558,7 @@ class StockItemAdmin(ReadOnlyAdmin):
                         warehouse_id=item.warehouse_id,
                         batch_id=item.batch_id,
                         counted_quantity=counted,
-                        reason=form.cleaned_data["reason"],
+                        reason=reason,
                         actor=request.user,
                     )
                     done += 1
@@ -653,10 +662,12 @@ class StockMovementAdmin(ReadOnlyAdmin):
         "quantity_on_hand_delta",
         "quantity_allocated_delta",
         "quantity_on_hand_after",
-        "reason",
+        "reason_text",
         "reference",
         "actor",
     ]
+    exclude = ["reason"]
+    readonly_fields = ["reason_text"]
     list_filter = [
         "type",
         "stock_item__warehouse",
@@ -671,6 +682,11 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["stock_item__product__sku", "reference", "reason"]
     date_hierarchy = "created_at"
     show_full_result_count = False  # the ledger grows without end; COUNT(*) gets slow
+
+    @admin.display(description=StockMovement._meta.get_field("reason").verbose_name)
+    def reason_text(self, obj: StockMovement) -> str:
+        # Stored in English (workers write it); read in the reader's language.
+        return text_say_again(obj.reason)
 
 
 @admin.register(Allocation)
@@ -708,7 +724,7 @@ class AllocationAdmin(ReadOnlyAdmin):
             try:
                 stock_release(
                     allocation_ids=[allocation_id],
-                    reason="Released in admin",
+                    reason=Phrase(gettext_noop("Released in admin")),
                     actor=request.user,
                 )
                 released += 1

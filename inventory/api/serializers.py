@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from erp.core.text import text_say_again
 from inventory.models import (
     Allocation,
     BundleComponent,
@@ -104,6 +105,7 @@ class StockMovementOutputSerializer(serializers.ModelSerializer):
         source="stock_item.batch.code", allow_null=True, default=None
     )
     actor = serializers.CharField(source="actor.get_username", default=None)
+    reason = serializers.SerializerMethodField()
 
     class Meta:
         model = StockMovement
@@ -126,6 +128,10 @@ class StockMovementOutputSerializer(serializers.ModelSerializer):
             "transfer_id",
             "created_at",
         ]
+
+    def get_reason(self, obj: StockMovement) -> str:
+        """The reason in the caller's language (it is stored in English)."""
+        return text_say_again(obj.reason)
 
 
 class AllocationOutputSerializer(serializers.ModelSerializer):

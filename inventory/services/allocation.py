@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from erp.core.text import Phrase
 from inventory.choices import AllocationStatus, StockMovementType
 from inventory.exceptions import (
     AllocationStateError,
@@ -125,7 +126,7 @@ def stock_allocate(
             )
             for allocation in allocations
         ],
-        reason="Allocated",
+        reason=Phrase(gettext_noop("Allocated")),
         reference=reference,
         actor=actor,
         context=context,
@@ -274,7 +275,7 @@ class StockPool:
         Allocation.objects.bulk_create(self._allocations)
         stock_changes_apply(
             changes=self._changes,
-            reason="Allocated",
+            reason=Phrase(gettext_noop("Allocated")),
             actor=actor,
             context=self._context,
         )
@@ -381,7 +382,7 @@ def _finish(
 def stock_release(
     *,
     allocation_ids: Collection[int],
-    reason: str = "Released",
+    reason: str = "",
     reference: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> list[Allocation]:
@@ -398,7 +399,7 @@ def stock_release(
         refused_from=AllocationStatus.SHIPPED,
         movement_type=StockMovementType.RELEASE,
         ships=False,
-        reason=reason,
+        reason=reason or Phrase(gettext_noop("Released")),
         reference=reference,
         actor=actor,
     )
@@ -424,7 +425,7 @@ def stock_ship(
         refused_from=AllocationStatus.RELEASED,
         movement_type=StockMovementType.SHIPMENT,
         ships=True,
-        reason="Shipped",
+        reason=Phrase(gettext_noop("Shipped")),
         reference=reference,
         actor=actor,
     )

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from erp.core.exceptions import ApplicationError
+from erp.core.text import Phrase
 from inventory.locks import stock_items_lock
 from inventory.models import Batch, Product, Warehouse
 from inventory.services.stock import stock_adjust, stock_item_id_get_or_create
@@ -282,7 +284,7 @@ def stock_count_import(
                     warehouse_id=count.warehouse_id,
                     batch_id=count.batch_id,
                     counted_quantity=count.counted_quantity,
-                    reason=count.reason or "Stock count import",
+                    reason=count.reason or Phrase(gettext_noop("Stock count import")),
                     reference=reference,
                     actor=actor,
                 )

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from erp.core.text import Phrase
 from inventory.choices import AllocationStatus, StockMovementType
 from inventory.exceptions import (
     AllocationStateError,
@@ -206,7 +207,7 @@ def stock_receive(
                 unit_cost=unit_cost,
             )
         ],
-        reason=reason or "Received",
+        reason=reason or Phrase(gettext_noop("Received")),
         reference=reference,
         actor=actor,
     )
@@ -351,7 +352,7 @@ def stock_return(
                 allocation=allocation,
             )
         ],
-        reason=reason or "Returned to stock",
+        reason=reason or Phrase(gettext_noop("Returned to stock")),
         reference=reference,
         actor=actor,
     )

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from erp.core.text import Phrase
 from inventory.choices import StockMovementType, TransferStatus
 from inventory.exceptions import (
     InsufficientStockError,
@@ -111,8 +112,8 @@ def transfer_create(
         raise StockRuleError(gettext("A transfer needs at least one line."))
     if any(line.quantity <= 0 for line in lines):
         raise StockRuleError(gettext("Transfer positive quantities."))
-    warehouse_get_active(warehouse_id=source_warehouse_id)
-    warehouse_get_active(warehouse_id=destination_warehouse_id)
+    source = warehouse_get_active(warehouse_id=source_warehouse_id)
+    destination = warehouse_get_active(warehouse_id=destination_warehouse_id)
     product_ids = {line.product_id for line in lines}
     bundles = list(
         Product.objects.filter(pk__in=product_ids, is_bundle=True).values_list(
@@ -167,7 +168,11 @@ def transfer_create(
             )
             for item, quantity in picks
         ],
-        reason=f"Transfer to warehouse {destination_warehouse_id}",
+        reason=Phrase(
+            gettext_noop("Transfer from %(source)s to %(destination)s"),
+            source=source.code,
+            destination=destination.code,
+        ),
         reference=reference or f"transfer:{transfer.pk}",
         actor=actor,
     )
@@ -219,9 +224,19 @@ def _land(
             for line, item_id in zip(lines, item_ids, strict=True)
         ],
         reason=(
-            f"Transfer from warehouse {transfer.source_id}"
+            Phrase(
+                gettext_noop("Transfer from %(source)s to %(destination)s"),
+                source=transfer.source.code,
+                destination=transfer.destination.code,
+            )
             if status == TransferStatus.RECEIVED
-            else "Transfer cancelled, back to source"
+            else Phrase(
+                gettext_noop(
+                    "Transfer to %(destination)s cancelled, back to %(source)s"
+                ),
+                source=transfer.source.code,
+                destination=transfer.destination.code,
+            )
         ),
         reference=transfer.reference or f"transfer:{transfer.pk}",
         actor=actor,

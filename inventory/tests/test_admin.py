@@ -259,3 +259,57 @@ def test_channel_policy_admin_saves_through_the_service(
     policy = ChannelStockPolicy.objects.get()
     assert (policy.buffer_kind, policy.buffer_value) == ("percent", 10)
     assert list(policy.warehouses.all()) == [warehouse]
+
+
+def test_ledger_read_in_chinese_says_the_reasons_in_chinese(
+    ops_client, product, warehouse
+):
+    stock_receive(product_id=product.pk, warehouse_id=warehouse.pk, quantity=10)
+    [allocation] = stock_allocate(
+        requests=[AllocationRequest(None, product.pk, 2)], warehouse_id=warehouse.pk
+    )
+    ops_client.post(
+        reverse("admin:inventory_allocation_changelist"),
+        {"action": "release_selected", "_selected_action": [allocation.pk], "index": 0},
+    )
+    transfer_create(
+        source_warehouse_id=warehouse.pk,
+        destination_warehouse_id=WarehouseFactory(code="us-la").pk,
+        lines=[TransferLineInput(product.pk, 3)],
+    )
+    # Stored in English whoever wrote them, so an English reader still reads English.
+    assert sorted(StockMovement.objects.values_list("reason", flat=True)) == [
+        "Allocated",
+        "Received",
+        "Released in admin",
+        "Transfer from sz-main to us-la",
+    ]
+    english = ops_client.get(
+        reverse("admin:inventory_stockmovement_changelist")
+    ).content.decode()
+
+    ops_client.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+    page = ops_client.get(reverse("admin:inventory_stockmovement_changelist"))
+    chinese = page.content.decode()
+    movement = StockMovement.objects.get(type=StockMovementType.TRANSFER_OUT)
+    detail = ops_client.get(
+        reverse("admin:inventory_stockmovement_change", args=[movement.pk])
+    ).content.decode()
+
+    assert "Transfer from sz-main to us-la" in english
+    for said in ("已接收", "已分配", "在后台释放", "从 sz-main 调拨到 us-la"):
+        assert f'<td class="field-reason_text">{said}</td>' in chinese
+    assert "Transfer from" not in chinese
+    assert "从 sz-main 调拨到 us-la" in detail
+
+
+def test_ledger_api_says_reasons_in_the_callers_language(
+    ops_client, product, warehouse
+):
+    stock_receive(product_id=product.pk, warehouse_id=warehouse.pk, quantity=4)
+
+    body = ops_client.get(
+        "/api/v1/inventory/movements/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).json()
+
+    assert [row["reason"] for row in body["results"]] == ["已接收"]

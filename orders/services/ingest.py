@@ -518,7 +518,9 @@ def _re_review(order: Order) -> None:
     """An edit of lines or address undoes review and allocation of an unshipped order."""
     if order.status not in PRE_SHIPMENT_STATUSES or order.status == OrderStatus.NEW:
         return
-    order_allocation_release(order=order, reason="the store changed the order")
+    order_allocation_release(
+        order=order, reason=Phrase(gettext_noop("the store changed the order"))
+    )
     order.approved_override_at = None
     order_status_set(
         order=order,
@@ -802,13 +804,20 @@ def _take_further(
     if order.is_historical:
         _historical_apply(order, data)
     elif data.is_cancelled:
-        reason = "Cancelled in the store" + (
-            f": {data.cancel_reason}" if data.cancel_reason else ""
+        reason = (
+            Phrase(
+                gettext_noop("Cancelled in the store: %(reason)s"),
+                reason=data.cancel_reason,
+            )
+            if data.cancel_reason
+            else Phrase(gettext_noop("Cancelled in the store"))
         )
         order.cancelled_at = data.cancelled_at
         order_cancel_apply(order=order, reason=reason, notify_store=False)
     elif _refunded_in_store(order, data):
-        order_allocation_release(order=order, reason="refunded in the store")
+        order_allocation_release(
+            order=order, reason=Phrase(gettext_noop("refunded in the store"))
+        )
         order_status_set(
             order=order,
             to=OrderStatus.REFUNDED,

@@ -638,7 +638,11 @@ def order_hold(
             order_id=order_id,
             status=order.status,
         )
-    order_allocation_release(order=order, reason=f"held by hand: {reason}", actor=actor)
+    order_allocation_release(
+        order=order,
+        reason=Phrase(gettext_noop("held by hand: %(reason)s"), reason=reason),
+        actor=actor,
+    )
     held = Phrase(gettext_noop("Held by hand: %(reason)s"), reason=reason)
     order.set_hold_reasons(
         [{"code": "manual", "message": held, "rule_id": None, **held.as_dict()}]
@@ -680,7 +684,11 @@ def order_cancel_apply(
             ),
         )
         return False
-    order_allocation_release(order=order, reason=f"cancelled: {reason}", actor=actor)
+    order_allocation_release(
+        order=order,
+        reason=Phrase(gettext_noop("cancelled: %(reason)s"), reason=reason),
+        actor=actor,
+    )
     order.cancelled_at = order.cancelled_at or timezone.now()
     order.cancel_reason = reason[:255]
     order_status_set(

@@ -3,7 +3,7 @@ from django.contrib.auth.models import User
 from django.db.models import Sum
 
 from erp.core.models import OutboxMessage
-from inventory.models import Allocation, StockItem
+from inventory.models import Allocation, StockItem, StockMovement
 from inventory.tests.factories import WarehouseFactory
 from orders.canonical import OrderSource
 from orders.choices import FinancialStatus, OrderEventType, OrderStatus
@@ -138,6 +138,32 @@ def test_ops_hold_releases_stock_with_the_reason(channel, stock, staff):
     assert order.status == OrderStatus.ON_HOLD
     assert order.hold_reasons[0]["message"] == "Held by hand: customer asked to wait"
     assert StockItem.objects.get().quantity_allocated == 0
+
+
+def test_ledger_says_hold_and_cancel_reasons_in_the_readers_language(
+    channel, stock, staff, admin_client
+):
+    stock("SKU-A", 5)
+    held = _ingest(channel, external_id="1")
+    cancelled = _ingest(channel, external_id="2")
+    order_hold(order_id=held.pk, actor=staff, reason="customer asked to wait")
+    order_cancel(order_id=cancelled.pk, actor=staff, reason="duplicate order")
+    reasons = set(
+        StockMovement.objects.filter(type="release").values_list("reason", flat=True)
+    )
+    assert reasons == {
+        "held by hand: customer asked to wait",
+        "cancelled: duplicate order",
+    }
+
+    admin_client.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+    page = admin_client.get("/admin/inventory/stockmovement/?type__exact=release")
+
+    # The ops' own words stay as they typed them.
+    text = page.content.decode()
+    assert "人工暂停：customer asked to wait" in text
+    assert "已取消：duplicate order" in text
+    assert "held by hand" not in text
 
 
 def test_stale_version_is_refused(channel, stock, staff):
