@@ -7,18 +7,20 @@ the check runs on the raw bytes, before any parsing, in constant time.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_noop
@@ -95,6 +97,30 @@ def _intake_channel_forget(instance: Channel, **_: Any) -> None:
     kind, code = instance.__dict__.get("kind"), instance.__dict__.get("code")
     if kind and code:
         _intake_channels.pop((kind, code), None)
+
+
+def removed_store_is_unknown(
+    kind: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Answer 404 when the store this process remembered was removed meanwhile.
+
+    The receipt's INSERT then meets no store row (a foreign key error): the store is
+    read again, forgotten, and the delivery answered as for an unknown store.
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, channel_code: str) -> HttpResponse:
+            try:
+                return view(request, channel_code)
+            except IntegrityError:
+                if intake_channel(kind=kind, code=channel_code, fresh=True) is None:
+                    return JsonResponse({"error": "unknown store"}, status=404)
+                raise
+
+        return wrapped
+
+    return decorate
 
 
 def hmac_sha256_base64(*, secret: str, body: bytes) -> str:

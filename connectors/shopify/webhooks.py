@@ -23,6 +23,7 @@ from connectors.intake import (
     headers_kept,
     hmac_sha256_base64,
     intake_channel,
+    removed_store_is_unknown,
     signature_matches,
 )
 from connectors.models import Channel, ChannelKind
@@ -116,6 +117,7 @@ def _signature_refusal(channel: IntakeChannel, *, body: bytes, signature: str) -
 
 @csrf_exempt
 @require_POST
+@removed_store_is_unknown(ChannelKind.SHOPIFY)
 def shopify_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
     """POST /webhooks/shopify/<channel>/: verify, store once, answer 200."""
     channel = intake_channel(kind=ChannelKind.SHOPIFY, code=channel_code)

@@ -329,3 +329,28 @@ def test_sweep_skips_receipts_waiting_out_a_retry_and_takes_the_lost_ones(enqueu
     # then: the lost one is scheduled; the one waiting is not (yet)
     assert scheduled == 1
     assert enqueued == [lost.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delivery_to_a_store_removed_by_another_process_is_unknown_not_an_error(
+    client, drains
+):
+    # given: a store this process has served (remembered), then removed elsewhere
+    # (no signal reaches this process), receipts first as its PROTECT demands
+    store = ChannelFactory(code="removed", credentials={"webhook_secret": SECRET})
+    assert (
+        _post(client, store.code, secret=SECRET, delivery_id="wh-1").status_code == 200
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM connectors_webhookreceipt WHERE channel_id = %s", [store.pk]
+        )
+        cursor.execute("DELETE FROM connectors_channel WHERE id = %s", [store.pk])
+
+    # when
+    response = _post(client, store.code, secret=SECRET, delivery_id="wh-2")
+
+    # then
+    assert response.status_code == 404
+    assert response.json() == {"error": "unknown store"}
+    assert WebhookReceipt.objects.count() == 0

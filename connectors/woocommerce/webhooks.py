@@ -25,6 +25,7 @@ from connectors.intake import (
     headers_kept,
     hmac_sha256_base64,
     intake_channel,
+    removed_store_is_unknown,
     signature_matches,
 )
 from connectors.models import ChannelKind, WebhookReceiptStatus
@@ -120,6 +121,7 @@ def _reject(
 
 @csrf_exempt
 @require_POST
+@removed_store_is_unknown(ChannelKind.WOOCOMMERCE)
 def woocommerce_webhook(request: HttpRequest, channel_code: str) -> HttpResponse:
     """POST /webhooks/woocommerce/<channel>/: answer the ping, verify, store once."""
     channel = intake_channel(kind=ChannelKind.WOOCOMMERCE, code=channel_code)
