@@ -1,21 +1,30 @@
 """Printable documents: our own 4×6 labels, packing slips, pick lists, merged batches.
 
 reportlab draws (Code 128 barcodes included); pypdf merges carriers' label PDFs with
-ours into one file for the printer.
+ours into one file for the printer. Pick lists are for our warehouse staff and print in
+the language of whoever prints them; labels and packing slips travel with the parcel to
+the buyer abroad and stay English.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 from pypdf import PdfReader, PdfWriter
 from reportlab.graphics.barcode import code128
 from reportlab.lib.pagesizes import A4, inch
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from logistics.carriers.base import Address, Parcel
@@ -26,6 +35,34 @@ LABEL_SIZE = (4 * inch, 6 * inch)
 # Latin) without shipping a font file, the PDF viewer supplies the glyphs.
 CJK_FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+# A CID font leaves the glyphs to the viewer, and a warehouse printer often has none for
+# Chinese: a page whose own words are Chinese embeds WenQuanYi Micro Hei (Debian package
+# fonts-wqy-microhei, which .ci/run installs).
+EMBEDDED_CJK_FONT = "WenQuanYiMicroHei"
+# Languages whose words Helvetica (Latin-1) cannot draw.
+_NEEDS_CJK = ("zh", "ja", "ko")
+
+
+@functools.cache
+def _embedded_cjk_font(file: str) -> str:
+    path = Path(file)
+    if not path.is_file():
+        raise ImproperlyConfigured(
+            f"Printing in Chinese needs the font file {path} "
+            "(apt-get install fonts-wqy-microhei, or set PDF_CJK_FONT_FILE)."
+        )
+    pdfmetrics.registerFont(TTFont(EMBEDDED_CJK_FONT, str(path), subfontIndex=0))
+    return EMBEDDED_CJK_FONT
+
+
+def _reader_fonts() -> tuple[str, str, str]:
+    """Regular, bold and item-text fonts for the active language's own words."""
+    language = (translation.get_language() or "en").lower()
+    if language.startswith(_NEEDS_CJK):
+        font = _embedded_cjk_font(settings.PDF_CJK_FONT_FILE)
+        return font, font, font  # Micro Hei has no bold; headings go by size
+    return "Helvetica", "Helvetica-Bold", CJK_FONT
 
 
 @dataclass(frozen=True)
@@ -142,6 +179,7 @@ def image_label_pdf(content: bytes) -> bytes:
 
 def packing_slips_pdf(slips: Iterable[PackingSlip]) -> bytes:
     """One A4 page per shipment: address, lines with SKU barcodes, shipment barcode."""
+    # In English whoever prints it: the slip goes in the parcel to the buyer abroad.
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
     width, height = A4
@@ -185,21 +223,32 @@ def packing_slips_pdf(slips: Iterable[PackingSlip]) -> bytes:
 def pick_list_pdf(
     *, warehouse: str, lines: Sequence[SlipLine], shipment_count: int
 ) -> bytes:
-    """One warehouse's pick list: each SKU once with the total to pick and its barcode."""
+    """One warehouse's pick list, in the printing user's language: each SKU once with
+    the total to pick and its barcode.
+
+    Raises: ImproperlyConfigured when the language needs the CJK font and it is missing.
+    """
+    regular, bold, item_font = _reader_fonts()
+    title = gettext("Pick list — %(warehouse)s") % {"warehouse": warehouse}
+    summary = gettext("%(shipments)s shipment(s), %(units)s unit(s)") % {
+        "shipments": shipment_count,
+        "units": sum(x.quantity for x in lines),
+    }
+    columns = (gettext("Qty"), gettext("SKU"), pgettext("pick list", "Item"))
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
+    canvas.setTitle(title)
     width, height = A4
 
     def header() -> float:
-        canvas.setFont("Helvetica-Bold", 16)
-        canvas.drawString(40, height - 50, f"Pick list — {warehouse}")
-        canvas.setFont("Helvetica", 10)
-        canvas.drawString(
-            40,
-            height - 66,
-            f"{shipment_count} shipment(s), {sum(x.quantity for x in lines)} unit(s)",
-        )
-        return height - 80
+        canvas.setFont(bold, 16)
+        canvas.drawString(40, height - 50, title)
+        canvas.setFont(regular, 10)
+        canvas.drawString(40, height - 66, summary)
+        canvas.setFont(bold, 10)
+        for x, column in zip((40, 90, 330), columns, strict=True):
+            canvas.drawString(x, height - 86, column)
+        return height - 92
 
     y = header()
     for line in lines:
@@ -207,10 +256,10 @@ def pick_list_pdf(
             canvas.showPage()
             y = header()
         y -= 52
-        canvas.setFont("Helvetica-Bold", 14)
+        canvas.setFont(bold, 14)
         canvas.drawString(40, y + 14, f"{line.quantity} ×")
         _barcode(canvas, line.barcode or line.sku, 90, y, height=30)
-        canvas.setFont(CJK_FONT, 10)
+        canvas.setFont(item_font, 10)
         canvas.drawString(330, y + 22, line.sku[:40])
         canvas.drawString(330, y + 8, line.title[:40])
     canvas.showPage()

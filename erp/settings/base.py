@@ -110,6 +110,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("ERP_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Pick lists printed in Chinese embed this font (Debian package fonts-wqy-microhei).
+PDF_CJK_FONT_FILE = env(
+    "PDF_CJK_FONT_FILE", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,10 +1,16 @@
 """Ops admin: shipments are read-only pages whose actions call the services."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+from django.utils import translation
+from pypdf import PdfReader
 
 from logistics.choices import ShipmentStatus
-from logistics.documents import pdf_page_count
+from logistics.documents import SlipLine, pdf_page_count, pick_list_pdf
 from logistics.models import Shipment
 from logistics.tests.factories import rate_card_service
 
@@ -44,6 +50,57 @@ def test_buy_labels_then_print_the_batch(ops_client, draft):
     }
     assert printed["Content-Type"] == "application/pdf"
     assert pdf_page_count(printed.content) == 5  # 2 labels, 1 pick list, 2 slips
+
+
+def test_pick_list_prints_in_the_printers_language_packing_slip_stays_english(
+    ops_client, draft
+):
+    # given: two labelled shipments from one warehouse, printed by a Chinese user
+    rate_card_service(code="yun_us", price="9.90")
+    shipments = [draft(), draft()]
+    action(ops_client, "buy_labels", shipments)
+    ops_client.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+
+    # when
+    printed = action(ops_client, "print_batch", shipments)
+
+    # then: 2 labels, then the pick list in Chinese with its font embedded, then slips
+    reader = PdfReader(io.BytesIO(printed.content))
+    pick_list = reader.pages[2]
+    text = pick_list.extract_text()
+    assert "拣货单 — wh-us" in text
+    assert "2 个发货单，4 件" in text  # two of SKU-A in each
+    assert "数量" in text
+    assert "商品" in text
+    assert "Pick list" not in text
+    fonts = {f["/BaseFont"] for f in pick_list["/Resources"]["/Font"].values()}
+    assert any("WenQuanYiMicroHei" in str(font) for font in fonts)
+    slips = [page.extract_text() for page in reader.pages[3:]]
+    assert all("Packing slip" in slip for slip in slips)
+
+
+def test_pick_list_in_english_needs_no_cjk_font(draft):
+    with (
+        translation.override("en"),
+        override_settings(PDF_CJK_FONT_FILE="/nowhere.ttc"),
+    ):
+        pdf = pick_list_pdf(
+            warehouse="wh-us", lines=[SlipLine("SKU-A", "Mug", 3)], shipment_count=1
+        )
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "Pick list — wh-us" in text
+    assert "1 shipment(s), 3 unit(s)" in text
+
+
+def test_pick_list_in_chinese_without_the_font_fails_clearly(draft):
+    with (
+        translation.override("zh-hans"),
+        override_settings(PDF_CJK_FONT_FILE="/nowhere.ttc"),
+        pytest.raises(ImproperlyConfigured, match="fonts-wqy-microhei"),
+    ):
+        pick_list_pdf(
+            warehouse="wh-us", lines=[SlipLine("SKU-A", "Mug", 3)], shipment_count=1
+        )
 
 
 def test_failures_are_reported_per_shipment(ops_client, draft):
