@@ -122,8 +122,9 @@ def webhook_process_many(
 
     Order bodies are ingested together: one read of the stored versions, one store
     client, one order_ingest_many (each order still its own transaction, so one bad
-    order fails only its receipt). Other topics are left out (no outcome): the core
-    processes them one by one with webhook_process, renewing each one's lease.
+    order fails only its receipt). Other topics, and orders with refunds (read from
+    the store, which may be slow), are left out (no outcome): the core processes them
+    one by one with webhook_process, renewing each one's lease first.
     """
     outcomes: dict[int, dict[str, Any] | Exception] = {}
     bodies: list[tuple[WebhookReceipt, Any, tuple[str, datetime]]] = []
@@ -132,6 +133,8 @@ def webhook_process_many(
             continue
         try:
             body = _body(receipt)
+            if isinstance(body, dict) and body.get("refunds"):
+                continue
             bodies.append((receipt, body, _order_version(body)))
         # Each receipt's error is its own outcome; the core records it.
         except Exception as exc:

@@ -188,3 +188,43 @@ def test_drain_ingests_a_batch_of_order_bodies_in_one_call_each_receipt_its_outc
     assert stored.events.filter(
         type=OrderEventType.NOTE_ADDED, message__startswith="Restored from the trash"
     ).exists()
+
+
+def test_drain_leaves_orders_with_refunds_out_of_the_batch_call(
+    woo_store, woo_channel, monkeypatch
+):
+    # given: a plain new order and one with a refund (its refunds are read from the
+    # store, a call that may be slow: one by one, each with its own lease)
+    from connectors.services import webhook_receipts_drain
+    from connectors.woocommerce import provider
+    from orders.services import ingest
+
+    calls = []
+    real_ingest_many = ingest.order_ingest_many
+
+    def spy(**kwargs):
+        calls.append([o.external_id for o in kwargs["orders"]])
+        return real_ingest_many(**kwargs)
+
+    monkeypatch.setattr(provider, "order_ingest_many", spy)
+    plain, refunded = woo_store.add_order(), woo_store.add_order()
+    woo_store.add_refund(refunded["id"], amount="12.00", reason="one shirt back")
+    receipts = [
+        WebhookReceiptFactory(
+            channel=woo_channel,
+            topic="order.updated",
+            body=webhook_body(woo_store.order(order["id"])).decode(),
+        )
+        for order in (plain, refunded)
+    ]
+
+    # when
+    taken = webhook_receipts_drain(channel_id=woo_channel.pk)
+
+    # then: only the plain one went through the batch call; both are done
+    assert taken == 2
+    assert calls == [[str(plain["id"])]]
+    for r in receipts:
+        r.refresh_from_db()
+    assert [r.status for r in receipts] == [WebhookReceiptStatus.PROCESSED] * 2
+    assert Refund.objects.get().order.external_id == str(refunded["id"])
