@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.core.text import text_say_again
 from logistics.models import (
     CarrierAccount,
     CarrierService,
@@ -110,6 +111,8 @@ class RateCardOutputSerializer(serializers.ModelSerializer):
 
 
 class RateQuoteOutputSerializer(serializers.ModelSerializer):
+    reason = serializers.SerializerMethodField()
+
     class Meta:
         model = RateQuote
         fields = [
@@ -130,6 +133,10 @@ class RateQuoteOutputSerializer(serializers.ModelSerializer):
             "reason",
             "created_at",
         ]
+
+    def get_reason(self, obj: RateQuote) -> str:
+        """Why the quote was dropped, in the caller's language (stored in English)."""
+        return text_say_again(obj.reason)
 
 
 class PackageOutputSerializer(serializers.ModelSerializer):
@@ -186,6 +193,8 @@ class ShipmentOutputSerializer(serializers.ModelSerializer):
     warehouse = serializers.SlugRelatedField(slug_field="code", read_only=True)
     carrier = serializers.SerializerMethodField()
     service_name = serializers.SerializerMethodField()
+    selection_reason = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
 
     class Meta:
         model = Shipment
@@ -216,6 +225,14 @@ class ShipmentOutputSerializer(serializers.ModelSerializer):
     def get_service_name(self, obj: Shipment) -> str:
         return obj.service.name if obj.service else ""
 
+    def get_selection_reason(self, obj: Shipment) -> str:
+        """Why this service, in the caller's language (the column keeps English)."""
+        return obj.said("selection_reason")
+
+    def get_error(self, obj: Shipment) -> str:
+        """The last failure, in the caller's language (the column keeps English)."""
+        return obj.said("error")
+
 
 class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
     """A shipment with its parcels, contents, quotes and scans."""
@@ -227,6 +244,7 @@ class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
     tracking_events = TrackingEventOutputSerializer(many=True, read_only=True)
     chosen_quote = serializers.PrimaryKeyRelatedField(read_only=True)
     label_url = serializers.SerializerMethodField()
+    promise_note = serializers.SerializerMethodField()
 
     class Meta(ShipmentOutputSerializer.Meta):
         fields = [
@@ -247,6 +265,10 @@ class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
             "quotes",
             "tracking_events",
         ]
+
+    def get_promise_note(self, obj: Shipment) -> str:
+        """Whether the delivery promise is met, in the caller's language."""
+        return text_say_again(obj.promise_note)
 
     def get_label_url(self, obj: Shipment) -> str | None:
         if not obj.label_file:
@@ -333,6 +355,7 @@ class CarrierWebhookDeliveryOutputSerializer(serializers.ModelSerializer):
     """A carrier's tracking push as it was received, and what became of it."""
 
     account = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    error = serializers.SerializerMethodField()
 
     class Meta:
         model = CarrierWebhookDelivery
@@ -350,3 +373,7 @@ class CarrierWebhookDeliveryOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "processed_at",
         ]
+
+    def get_error(self, obj: CarrierWebhookDelivery) -> str:
+        """Why the push was not applied, in the caller's language (stored in English)."""
+        return text_say_again(obj.error)

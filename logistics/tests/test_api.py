@@ -265,3 +265,41 @@ def test_tracking_numbers_from_a_manifest_file(ops, line, draft):
             "pk", "tracking_number"
         )
     ) == {first.pk: "YT1", second.pk: "YT2"}
+
+
+def test_shipment_reasons_are_said_in_the_callers_language(ops, draft):
+    # given: the slow line breaks a 5-day promise, and nothing meets a 1-day one
+    rate_card_service(code="slow_post", price="3.00", transit_days=9)
+    rate_card_service(code="express", price="9.90", transit_days=2)
+    chosen, refused = draft(promise_days=5), draft(promise_days=1)
+    ops.post(f"{API}/shipments/{chosen.pk}/select-service/")
+    ops.post(f"{API}/shipments/{refused.pk}/select-service/")
+    chosen.refresh_from_db()
+    refused.refresh_from_db()
+    assert "9 days breaks the 5-day promise" in chosen.selection_reason
+    assert "No allowed service qualifies." in refused.error
+
+    # when: a Chinese caller reads them
+    chinese = ops.get(
+        f"{API}/shipments/{chosen.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).json()
+    listed = ops.get(
+        f"{API}/shipments/", {"status": "draft"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).json()
+    english = ops.get(f"{API}/shipments/{chosen.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
+
+    # then: said again in Chinese with the values kept; English stays as stored
+    assert chinese["selection_reason"].startswith(
+        "EXPRESS Express，9.90 USD，2 天：在 1 个符合条件的报价中最便宜。"
+    )
+    assert (
+        "已排除：SLOW_POST Slow Post（9 天超出 5 天的时效承诺）。"
+        in (chinese["selection_reason"])
+    )
+    assert "9 天超出 5 天的时效承诺" in {q["reason"] for q in chinese["quotes"]}
+    assert chinese["promise_note"] == "订单的 5 天时效承诺"
+    assert english["promise_note"] == chosen.promise_note
+    errors = {row["id"]: row["error"] for row in listed["results"]}
+    assert "没有符合条件的可用服务。" in errors[refused.pk]
+    assert "qualifies" not in errors[refused.pk]
+    assert english["selection_reason"] == chosen.selection_reason
