@@ -141,11 +141,14 @@ class WebhookReceipt(TimeStampedModel):
     request cannot block the genuine one.
     """
 
+    # No index of its own: the unique (channel, delivery id) and the indexes below
+    # all start with the store, and every index costs each delivery's INSERT.
     channel = models.ForeignKey(
         Channel,
         on_delete=models.PROTECT,
         related_name="webhook_receipts",
         verbose_name=_("store"),
+        db_index=False,
     )
     topic = models.CharField(_("topic"), max_length=100)
     # NULL (not "") for rejected deliveries: NULLs never collide in the unique
