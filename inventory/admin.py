@@ -11,10 +11,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -312,41 +313,69 @@ class InStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _label(model: type[Model], field: str) -> str:
+    """A plain form field's label from the model field's translatable name."""
+    return capfirst(model._meta.get_field(field).verbose_name)
+
+
 class ReceiveForm(forms.Form):
     product = forms.ModelChoiceField(
-        queryset=Product.objects.filter(is_bundle=False, is_active=True)
+        queryset=Product.objects.filter(is_bundle=False, is_active=True),
+        label=_label(StockItem, "product"),
     )
     warehouse = forms.ModelChoiceField(
-        queryset=Warehouse.objects.filter(is_active=True)
+        queryset=Warehouse.objects.filter(is_active=True),
+        label=_label(StockItem, "warehouse"),
     )
-    quantity = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, label=_label(Allocation, "quantity"))
     lot_code = forms.CharField(
-        max_length=100, required=False, help_text=_("Lot-tracked SKUs only.")
+        max_length=100,
+        required=False,
+        label=_label(Batch, "code"),
+        help_text=_("Lot-tracked SKUs only."),
     )
     expires_on = forms.DateField(
-        required=False, help_text=_("YYYY-MM-DD; empty = from the shelf life.")
+        required=False,
+        label=_label(Batch, "expires_on"),
+        help_text=_("YYYY-MM-DD; empty = from the shelf life."),
     )
     unit_cost = forms.DecimalField(
-        max_digits=19, decimal_places=4, min_value=0, required=False
+        max_digits=19,
+        decimal_places=4,
+        min_value=0,
+        required=False,
+        label=_label(Batch, "unit_cost"),
     )
-    cost_currency = forms.CharField(max_length=3, required=False)
+    cost_currency = forms.CharField(
+        max_length=3, required=False, label=_label(Batch, "cost_currency")
+    )
     reference = forms.CharField(
-        max_length=100, required=False, help_text=_("e.g. PO number")
+        max_length=100,
+        required=False,
+        label=_label(StockMovement, "reference"),
+        help_text=_("e.g. PO number"),
     )
 
 
 class TransferForm(forms.Form):
     destination = forms.ModelChoiceField(
-        queryset=Warehouse.objects.filter(is_active=True)
+        queryset=Warehouse.objects.filter(is_active=True),
+        label=_label(Transfer, "destination"),
     )
-    reference = forms.CharField(max_length=100, required=False)
+    reference = forms.CharField(
+        max_length=100, required=False, label=_label(Transfer, "reference")
+    )
 
     def __init__(self, *args: Any, items: list[StockItem], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for item in items:
             self.fields[f"qty_{item.pk}"] = forms.IntegerField(
-                label=f"{item.product.sku} {item.batch.code if item.batch else ''} "
-                f"({item.quantity_available} available)",
+                label=_("%(sku)s %(lot)s (%(available)s available)")
+                % {
+                    "sku": item.product.sku,
+                    "lot": item.batch.code if item.batch else "",
+                    "available": item.quantity_available,
+                },
                 min_value=0,
                 max_value=max(item.quantity_available, 0),
                 initial=0,
@@ -357,14 +386,21 @@ STOCK_COUNT = gettext_noop("Stock count")
 
 
 class AdjustForm(forms.Form):
-    reason = forms.CharField(max_length=255, initial=_(STOCK_COUNT))
+    reason = forms.CharField(
+        max_length=255, initial=_(STOCK_COUNT), label=_label(StockMovement, "reason")
+    )
 
     def __init__(self, *args: Any, items: list[StockItem], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for item in items:
             self.fields[f"count_{item.pk}"] = forms.IntegerField(
-                label=f"{item.product.sku} @ {item.warehouse.code} "
-                f"{item.batch.code if item.batch else ''} (on hand {item.quantity_on_hand})",
+                label=_("%(sku)s @ %(warehouse)s %(lot)s (on hand %(on_hand)s)")
+                % {
+                    "sku": item.product.sku,
+                    "warehouse": item.warehouse.code,
+                    "lot": item.batch.code if item.batch else "",
+                    "on_hand": item.quantity_on_hand,
+                },
                 min_value=0,
                 initial=item.quantity_on_hand,
             )

@@ -313,3 +313,40 @@ def test_ledger_api_says_reasons_in_the_callers_language(
     ).json()
 
     assert [row["reason"] for row in body["results"]] == ["已接收"]
+
+
+def test_stock_forms_read_in_chinese_keep_the_suggested_reason_translatable(
+    ops_client, product, warehouse
+):
+    stock_receive(product_id=product.pk, warehouse_id=warehouse.pk, quantity=10)
+    item = StockItem.objects.get()
+    url = reverse("admin:inventory_stockitem_changelist")
+    ops_client.post("/i18n/language/", {"language": "zh-hans", "next": "/admin/"})
+
+    receive = ops_client.get(reverse("admin:inventory_stockitem_receive"))
+    adjust = ops_client.post(
+        url, {"action": "adjust_selected", "_selected_action": [item.pk]}
+    )
+    transfer = ops_client.post(
+        url, {"action": "transfer_selected", "_selected_action": [item.pk]}
+    )
+    ops_client.post(
+        url,
+        {
+            "action": "adjust_selected",
+            "_selected_action": [item.pk],
+            "apply": "1",
+            f"count_{item.pk}": 7,
+            "reason": "盘点",  # the suggested reason, as a Chinese reader sees it
+        },
+    )
+
+    assert "批次号" in receive.content.decode()
+    assert f"{product.sku} @ sz-main （在库 10）" in adjust.content.decode()
+    assert 'value="盘点"' in adjust.content.decode()
+    assert f"{product.sku} （可售 10）" in transfer.content.decode()
+    # Stored as its English msgid, so an English reader reads "Stock count".
+    assert (
+        StockMovement.objects.get(type=StockMovementType.ADJUSTMENT).reason
+        == "Stock count"
+    )
