@@ -777,10 +777,13 @@ def shipment_select_service(
         )
     )
     if promise_note:
-        rule_note = sentences(
-            Phrase(gettext_noop("Meets %(promise)s."), promise=promise_note),
-            rule_note,
+        # Only a chosen service meets the promise; a refusal is held to it.
+        promise_sentence = (
+            Phrase(gettext_noop("Meets %(promise)s."), promise=promise_note)
+            if decision.chosen is not None
+            else Phrase(gettext_noop("Held to %(promise)s."), promise=promise_note)
         )
+        rule_note = sentences(promise_sentence, rule_note)
     shipment = _decision_record(
         shipment_id=shipment_id,
         decision=decision,

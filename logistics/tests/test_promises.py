@@ -127,6 +127,10 @@ def test_promise_nobody_can_keep_leaves_the_shipment_for_ops(lines, draft):
     shipment.refresh_from_db()
     assert shipment.service is None
     assert RateQuote.objects.filter(shipment=shipment).count() == 3
+    # the refusal names the promise it was held to, never claims to meet it
+    stored = f"{shipment.error} {shipment.selection_reason}"
+    assert "Held to Next Day's promise of delivery within 1 business" in stored
+    assert "Meets" not in stored
 
 
 @pytest.mark.parametrize(
