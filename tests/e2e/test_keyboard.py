@@ -110,3 +110,36 @@ def test_the_action_bar_and_search_are_a_key_away(demo, page):
     page.keyboard.press("o")
     page.wait_for_url(re.compile(r"/admin/orders/order/\d+/change/"))
     assert "#1003" in page.locator("#content").inner_text()
+
+
+def test_a_shortcut_pressed_as_the_reason_dialog_closes_still_asks_and_runs(demo, page):
+    # given: ops on the held orders, #1003 selected
+    from orders.models import Order
+
+    login(page, "ops", "demo-ops-2026")
+    page.goto(f"{page.base}{ORDERS}?status__exact=on_hold")
+    page.wait_for_selector("#result_list")
+    _move_to(page, "#1003")
+    page.keyboard.press("x")
+    page.keyboard.press("a")
+    reason = page.locator("#keyboard-reason")
+    reason.wait_for(state="visible")
+
+    # when: the dialog is closed and "a" pressed again in one go, so the browser's
+    # queued close event arrives after the dialog is open again (a fast Escape, a)
+    page.evaluate(
+        """() => {
+            document.getElementById("keyboard-reason").close();
+            document.dispatchEvent(
+                new KeyboardEvent("keydown", {key: "a", bubbles: true})
+            );
+        }"""
+    )
+    reason.wait_for(state="visible")
+    page.keyboard.type("Checked with the bank")
+    page.keyboard.press("Enter")
+
+    # then: the late close did not drop the question: the order is approved
+    page.wait_for_selector(".messagelist")
+    assert "Approved 1 order(s)." in page.locator(".messagelist").inner_text()
+    assert Order.objects.get(number="#1003").status in ("allocated", "approved")

@@ -90,6 +90,12 @@
     }
 
     reasonDialog.addEventListener("close", function () {
+      if (reasonDialog.open) {
+        // The close event is queued: an Escape followed at once by the next shortcut
+        // opens the dialog again before it arrives. That close is stale; acting on it
+        // would drop the new question and pull focus from the reason being typed.
+        return;
+      }
       const reason = reasonInput.value.trim();
       const shortcut = pending;
       pending = null;
@@ -101,7 +107,7 @@
     });
 
     help.addEventListener("close", function () {
-      if (current >= 0) {
+      if (!help.open && current >= 0) {
         focusRow(current);
       }
     });
