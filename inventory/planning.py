@@ -10,8 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from inventory.choices import BufferKind
+
+if TYPE_CHECKING:
+    from inventory.models import Warehouse
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,20 @@ class WarehouseCandidate:
     serves_destination: bool
     # Named the destination in its service area (rather than serving anywhere).
     serves_explicitly: bool = False
+
+    @classmethod
+    def for_destination(
+        cls, warehouse: Warehouse, *, country: str, region: str
+    ) -> WarehouseCandidate:
+        """The warehouse as a candidate for shipping to country/region ("" = unknown)."""
+        serves = warehouse.serves(country=country, region=region) if country else True
+        return cls(
+            warehouse_id=warehouse.pk,
+            code=warehouse.code,
+            priority=warehouse.priority,
+            serves_destination=serves,
+            serves_explicitly=bool(country and warehouse.service_area and serves),
+        )
 
 
 def warehouses_able_to_ship(

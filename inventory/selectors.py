@@ -128,19 +128,7 @@ def stock_warehouses_for_requests(
         product_ids={d.product_id for d in demands}, warehouse_ids=None, today=today
     )
     candidates = [
-        WarehouseCandidate(
-            warehouse_id=wh.pk,
-            code=wh.code,
-            priority=wh.priority,
-            serves_destination=(
-                wh.serves(country=country, region=region) if country else True
-            ),
-            serves_explicitly=bool(
-                country
-                and wh.service_area
-                and wh.serves(country=country, region=region)
-            ),
-        )
+        WarehouseCandidate.for_destination(wh, country=country, region=region)
         for wh in Warehouse.objects.filter(pk__in=list(sellable), is_active=True)
     ]
     return warehouses_able_to_ship(

@@ -248,19 +248,7 @@ class ReviewFacts:
             for warehouse_id, figures in self.sellable.items()
         }
         candidates = [
-            WarehouseCandidate(
-                warehouse_id=wh.pk,
-                code=wh.code,
-                priority=wh.priority,
-                serves_destination=(
-                    wh.serves(country=country, region=region) if country else True
-                ),
-                serves_explicitly=bool(
-                    country
-                    and wh.service_area
-                    and wh.serves(country=country, region=region)
-                ),
-            )
+            WarehouseCandidate.for_destination(wh, country=country, region=region)
             for wh in self.warehouses
             if wh.pk in component_sellable
         ]
