@@ -85,6 +85,28 @@ def intake_channel(
     return found
 
 
+def intake_signature_check(
+    channel: IntakeChannel,
+    *,
+    kind: str,
+    code: str,
+    refusal: Callable[[IntakeChannel], str],
+) -> tuple[IntakeChannel | None, str]:
+    """The store and why its delivery is refused ("" when the signature is good).
+
+    A refusal from a remembered store is checked again against the database first:
+    the secret may have been rotated since this process read it. None: the store
+    was removed meanwhile.
+    """
+    reason = refusal(channel)
+    if reason and not channel.is_fresh:
+        fresh = intake_channel(kind=kind, code=code, fresh=True)
+        if fresh is None:
+            return None, ""
+        return fresh, refusal(fresh)
+    return channel, reason
+
+
 @receiver(post_save, sender=Channel, dispatch_uid="connectors.intake.channel_saved")
 @receiver(post_delete, sender=Channel, dispatch_uid="connectors.intake.channel_deleted")
 def _intake_channel_forget(instance: Channel, **_: Any) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,6 +26,7 @@ from connectors.intake import (
     headers_kept,
     hmac_sha256_base64,
     intake_channel,
+    intake_signature_check,
     removed_store_is_unknown,
     signature_matches,
 )
@@ -137,15 +139,15 @@ def woocommerce_webhook(request: HttpRequest, channel_code: str) -> HttpResponse
 
     headers = headers_kept(request, prefixes=KEPT_HEADER_PREFIXES)
     topic = header_first(request.headers, (TOPIC_HEADER,))
-    reason = _signature_refusal(channel, body=body, signature=signature)
-    if reason and not channel.is_fresh:
-        # The secret may have been rotated since this process read the store.
-        channel = intake_channel(
-            kind=ChannelKind.WOOCOMMERCE, code=channel_code, fresh=True
-        )
-        if channel is None:
-            return JsonResponse({"error": "unknown store"}, status=404)
-        reason = _signature_refusal(channel, body=body, signature=signature)
+    checked, reason = intake_signature_check(
+        channel,
+        kind=ChannelKind.WOOCOMMERCE,
+        code=channel_code,
+        refusal=partial(_signature_refusal, body=body, signature=signature),
+    )
+    if checked is None:
+        return JsonResponse({"error": "unknown store"}, status=404)
+    channel = checked
     if reason:
         return _reject(
             channel,
