@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -186,6 +186,22 @@ def _payments_upsert(
     return len(to_create), len(to_update), unchanged, [p.pk for p in keep]
 
 
+def _refund_line_rows(
+    refund: Refund, wanted: Iterable[tuple[str, int | None, int, bool]]
+) -> list[RefundLine]:
+    """Unsaved RefundLine rows of a refund, in the store's line-id order."""
+    return [
+        RefundLine(
+            refund=refund,
+            line_external_id=ext[:64],
+            order_line_id=line_id,
+            quantity=qty,
+            restock=restock,
+        )
+        for ext, line_id, qty, restock in sorted(wanted, key=lambda w: w[0])
+    ]
+
+
 def _refund_lines_wanted(
     *, refund: RefundInput, line_ids: dict[str, int]
 ) -> set[tuple[str, int | None, int, bool]]:
@@ -250,16 +266,7 @@ def _refunds_upsert(
         if have != wanted:
             # Lines are few and the store sends them whole: replace rather than diff.
             RefundLine.objects.filter(refund=refund).delete()
-            RefundLine.objects.bulk_create(
-                RefundLine(
-                    refund=refund,
-                    line_external_id=ext[:64],
-                    order_line_id=line_id,
-                    quantity=qty,
-                    restock=restock,
-                )
-                for ext, line_id, qty, restock in sorted(wanted, key=lambda w: w[0])
-            )
+            RefundLine.objects.bulk_create(_refund_line_rows(refund, wanted))
         ids.append(refund.pk)
     return created, updated, len(refunds) - created - updated, ids
 
@@ -469,14 +476,5 @@ def _refund_lines_create(
             wanted = _refund_lines_wanted(
                 refund=data, line_ids=line_ids.get(entry.order_id, {})
             )
-            rows.extend(
-                RefundLine(
-                    refund=refund,
-                    line_external_id=ext[:64],
-                    order_line_id=line_id,
-                    quantity=qty,
-                    restock=restock,
-                )
-                for ext, line_id, qty, restock in sorted(wanted, key=lambda w: w[0])
-            )
+            rows.extend(_refund_line_rows(refund, wanted))
     RefundLine.objects.bulk_create(rows)
